@@ -1,0 +1,22 @@
+// Small text helpers for messages and output files.
+// defines: ipm::edit_distance, ipm::nearest, ipm::json_number, ipm::json_string
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ipm {
+
+// Levenshtein distance, for "did you mean" suggestions.
+size_t edit_distance(const std::string& a, const std::string& b);
+
+// The candidate closest to `word` by edit distance ("" when there are none).
+std::string nearest(const std::string& word, const std::vector<std::string>& candidates);
+
+// Shortest text that reads back to exactly the same double ("%.17g" but trimmed).
+std::string json_number(double v);
+
+// A JSON string literal with escapes.
+std::string json_string(const std::string& s);
+
+}  // namespace ipm

@@ -1,0 +1,58 @@
+// Reads one split (/train, /test, ...) of an ipm-dist HDF5 data file, any rows at a time.
+// defines: ipm::H5Split
+//
+// Layout (../shared/DESIGN.md): /<split>/x uint8 or float32 [N, C, H, W] or [N, D];
+// /<split>/y int64 [N] (or [N, H, W]); optional /<split>/prior float32 [N, L, ...];
+// file attribute num_classes. Rows are read with a hyperslab selection of just the rows
+// asked for, so no split is loaded whole unless `preload` asks for it (then every read is
+// an in-memory gather). Not thread-safe: one H5Split per thread.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "io/h5_handle.h"
+
+namespace ipm {
+
+class H5Split {
+ public:
+  // Opens and validates the split; throws ipm::Error naming the file and dataset.
+  H5Split(const std::filesystem::path& file, const std::string& split, bool preload);
+
+  int64_t size() const { return n_; }
+  int64_t num_classes() const { return num_classes_; }
+  const std::vector<int64_t>& sample_shape() const { return x_shape_; }  // e.g. {1, 28, 28}
+  bool has_prior() const { return prior_.valid() || prior_mem_.defined(); }
+  std::string where() const;  // "file.h5:/train" for messages
+
+  // Rows in the order given (duplicates allowed). x as float32 (uint8 scaled by 1/255)
+  // [B, sample_shape...]; y int64 [B, ...]; prior float32 [B, L, ...].
+  torch::Tensor x(const std::vector<int64_t>& rows) const;
+  torch::Tensor y(const std::vector<int64_t>& rows) const;
+  torch::Tensor prior(const std::vector<int64_t>& rows) const;
+
+  // Bytes that preloading the split would take (x as stored, y, prior).
+  static int64_t preload_bytes(const std::filesystem::path& file, const std::string& split);
+
+ private:
+  torch::Tensor read_rows(const H5Id& dset, const torch::Tensor& mem, torch::ScalarType type,
+                          const std::vector<int64_t>& item_shape,
+                          const std::vector<int64_t>& rows, const char* name) const;
+  torch::Tensor read_all(const H5Id& dset, torch::ScalarType type,
+                         const std::vector<int64_t>& item_shape, const char* name) const;
+
+  std::filesystem::path file_;
+  std::string split_;
+  H5Id fid_, x_, y_, prior_;
+  int64_t n_ = 0, num_classes_ = 0;
+  bool x_uint8_ = false;
+  std::vector<int64_t> x_shape_, y_shape_, prior_shape_;  // per-row shapes
+  torch::Tensor x_mem_, y_mem_, prior_mem_;               // when preloaded (x as stored)
+};
+
+}  // namespace ipm

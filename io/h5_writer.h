@@ -1,0 +1,35 @@
+// Writes ipm-dist HDF5 data files (the layout of h5_split.h), all or nothing.
+// defines: ipm::H5Writer
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "common/atomic_file.h"
+#include "io/h5_handle.h"
+
+namespace ipm {
+
+// Builds the file under a temporary name; commit() renames it into place, so an
+// interrupted pack never leaves a file that looks complete. Datasets are chunked along N.
+class H5Writer {
+ public:
+  explicit H5Writer(const std::filesystem::path& file);
+  // x uint8 or float32 [N, ...]; y int64 [N, ...]; prior float32 [N, L, ...] (optional).
+  void write_split(const std::string& split, const torch::Tensor& x, const torch::Tensor& y,
+                   const torch::Tensor& prior = {});
+  void set_attributes(int64_t num_classes, const std::vector<std::string>& class_names,
+                      const std::string& source);
+  void commit();
+
+ private:
+  void write_dataset(hid_t group, const char* name, const torch::Tensor& t);
+  std::filesystem::path file_;
+  AtomicPath out_;
+  H5Id fid_;
+};
+
+}  // namespace ipm

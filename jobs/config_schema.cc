@@ -1,0 +1,179 @@
+#include "jobs/config_schema.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "common/error.h"
+#include "common/text.h"
+
+namespace ipm {
+namespace {
+
+const char* type_name(KeyType t) {
+  switch (t) {
+    case KeyType::kString: return "a string";
+    case KeyType::kInt: return "an integer";
+    case KeyType::kFloat: return "a number";
+  }
+  return "?";
+}
+
+std::string as_string(const ConfigKey& k, const toml::node& v, const std::string& where) {
+  IPM_CHECK(v.is_string(), where << ": " << k.dotted << " must be " << type_name(k.type));
+  return *v.value<std::string>();
+}
+
+int64_t as_int(const ConfigKey& k, const toml::node& v, const std::string& where) {
+  IPM_CHECK(v.is_integer(), where << ": " << k.dotted << " must be " << type_name(k.type));
+  return *v.value<int64_t>();
+}
+
+double as_float(const ConfigKey& k, const toml::node& v, const std::string& where) {
+  IPM_CHECK(v.is_integer() || v.is_floating_point(),
+            where << ": " << k.dotted << " must be " << type_name(k.type));
+  const double d = *v.value<double>();
+  IPM_CHECK(std::isfinite(d), where << ": " << k.dotted << " = " << d << " is not finite");
+  return d;
+}
+
+std::string one_of(const ConfigKey& k, const toml::node& v, const std::string& where,
+                   std::initializer_list<const char*> allowed) {
+  const std::string s = as_string(k, v, where);
+  for (const char* a : allowed) {
+    if (s == a) return s;
+  }
+  std::vector<std::string> names(allowed.begin(), allowed.end());
+  throw Error(where + ": " + k.dotted + " = \"" + s + "\" is not one of " + k.help +
+              " (did you mean \"" + nearest(s, names) + "\"?)");
+}
+
+template <typename T>
+T in_range(const ConfigKey& k, T v, T lo, T hi, const std::string& where) {
+  IPM_CHECK(v >= lo && v <= hi, where << ": " << k.dotted << " = " << v << " is outside "
+                                      << k.help);
+  return v;
+}
+
+constexpr int64_t kBig = int64_t{1} << 40;
+
+}  // namespace
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = {
+      {"data.file", KeyType::kString, "a path to an ipm-dist HDF5 file"},
+      {"data.train", KeyType::kString, "a split (group) name"},
+      {"data.test", KeyType::kString, "a split (group) name"},
+      {"data.preload", KeyType::kString, "auto, always, never"},
+      {"model.arch", KeyType::kString, "small_cnn"},
+      {"prior.kind", KeyType::kString, "negative, partial, stored"},
+      {"prior.k", KeyType::kInt, "1..num_classes-1"},
+      {"prior.prob", KeyType::kFloat, "[0, 1]"},
+      {"prior.smoothing", KeyType::kFloat, "[0, 1]"},
+      {"prior.seed", KeyType::kInt, "0..2^40 (default: train.seed)"},
+      {"train.loss", KeyType::kString, "ce, nll, qr, rq"},
+      {"train.optimizer", KeyType::kString, "adam, adamw"},
+      {"train.lr", KeyType::kFloat, "(0, 10]"},
+      {"train.weight_decay", KeyType::kFloat, "[0, 10]"},
+      {"train.batch", KeyType::kInt, "1..2^40"},
+      {"train.epochs", KeyType::kInt, "1..2^40"},
+      {"train.normalizer", KeyType::kString, "local, global, ema"},
+      {"train.ema_decay", KeyType::kFloat, "[0, 1)"},
+      {"train.seed", KeyType::kInt, "0..2^40"},
+      {"train.train_eval", KeyType::kString, "full, running"},
+      {"train.train_subset", KeyType::kInt, "0..2^40 (0 = all rows)"},
+      {"run.ranks_per_job", KeyType::kInt, "1..4096"},
+      {"run.threads_per_rank", KeyType::kInt, "1..256"},
+  };
+  return keys;
+}
+
+const ConfigKey* find_key(const std::string& dotted) {
+  for (const auto& k : config_keys()) {
+    if (dotted == k.dotted) return &k;
+  }
+  return nullptr;
+}
+
+void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::string& where,
+               const std::filesystem::path& base_dir) {
+  const std::string key = k.dotted;
+  if (key == "data.file") {
+    const std::filesystem::path p = as_string(k, v, where);
+    IPM_CHECK(!p.empty(), where << ": data.file is empty");
+    s.data.file = p.is_absolute() ? p : (base_dir / p).lexically_normal();
+  } else if (key == "data.train") {
+    s.data.train = as_string(k, v, where);
+  } else if (key == "data.test") {
+    s.data.test = as_string(k, v, where);
+  } else if (key == "data.preload") {
+    s.data.preload = one_of(k, v, where, {"auto", "always", "never"});
+  } else if (key == "model.arch") {
+    s.arch = one_of(k, v, where, {"small_cnn"});
+  } else if (key == "prior.kind") {
+    s.prior.kind = one_of(k, v, where, {"negative", "partial", "stored"});
+  } else if (key == "prior.k") {
+    s.prior.k = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
+  } else if (key == "prior.prob") {
+    s.prior.prob = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
+  } else if (key == "prior.smoothing") {
+    s.prior.smoothing = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
+  } else if (key == "prior.seed") {
+    s.prior.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
+  } else if (key == "train.loss") {
+    s.train.loss = one_of(k, v, where, {"ce", "nll", "qr", "rq"});
+  } else if (key == "train.optimizer") {
+    s.train.optimizer = one_of(k, v, where, {"adam", "adamw"});
+  } else if (key == "train.lr") {
+    s.train.lr = in_range(k, as_float(k, v, where), 1e-300, 10.0, where);
+  } else if (key == "train.weight_decay") {
+    s.train.weight_decay = in_range(k, as_float(k, v, where), 0.0, 10.0, where);
+  } else if (key == "train.batch") {
+    s.train.batch = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
+  } else if (key == "train.epochs") {
+    s.train.epochs = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
+  } else if (key == "train.normalizer") {
+    s.train.normalizer = one_of(k, v, where, {"local", "global", "ema"});
+  } else if (key == "train.ema_decay") {
+    s.train.ema_decay = in_range(k, as_float(k, v, where), 0.0, 0.999999, where);
+  } else if (key == "train.seed") {
+    s.train.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
+  } else if (key == "train.train_eval") {
+    s.train.train_eval = one_of(k, v, where, {"full", "running"});
+  } else if (key == "train.train_subset") {
+    s.train.train_subset = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
+  } else if (key == "run.ranks_per_job") {
+    s.run.ranks_per_job = in_range<int64_t>(k, as_int(k, v, where), 1, 4096, where);
+  } else if (key == "run.threads_per_rank") {
+    s.run.threads_per_rank = in_range<int64_t>(k, as_int(k, v, where), 1, 256, where);
+  } else {
+    throw Error("internal: key " + key + " has no setter");
+  }
+}
+
+std::string spec_to_toml(const JobSpec& s) {
+  std::ostringstream o;
+  auto str = [](const std::string& v) { return json_string(v); };  // TOML basic strings
+  auto num = [](double v) {
+    std::string t = json_number(v);
+    // TOML floats need a '.' or exponent; "1" would read back as an integer.
+    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+    return t;
+  };
+  o << "# Resolved configuration of job " << s.name << " (every key, defaults included).\n";
+  o << "name = " << str(s.name) << "\n\n[data]\nfile = " << str(s.data.file.string())
+    << "\ntrain = " << str(s.data.train) << "\ntest = " << str(s.data.test)
+    << "\npreload = " << str(s.data.preload) << "\n\n[model]\narch = " << str(s.arch)
+    << "\n\n[prior]\nkind = " << str(s.prior.kind) << "\nk = " << s.prior.k
+    << "\nprob = " << num(s.prior.prob) << "\nsmoothing = " << num(s.prior.smoothing)
+    << "\nseed = " << s.prior.seed << "\n\n[train]\nloss = " << str(s.train.loss)
+    << "\noptimizer = " << str(s.train.optimizer) << "\nlr = " << num(s.train.lr)
+    << "\nweight_decay = " << num(s.train.weight_decay) << "\nbatch = " << s.train.batch
+    << "\nepochs = " << s.train.epochs << "\nnormalizer = " << str(s.train.normalizer)
+    << "\nema_decay = " << num(s.train.ema_decay) << "\nseed = " << s.train.seed
+    << "\ntrain_eval = " << str(s.train.train_eval)
+    << "\ntrain_subset = " << s.train.train_subset << "\n\n[run]\nranks_per_job = "
+    << s.run.ranks_per_job << "\nthreads_per_rank = " << s.run.threads_per_rank << "\n";
+  return o.str();
+}
+
+}  // namespace ipm

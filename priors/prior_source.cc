@@ -1,0 +1,46 @@
+#include "priors/prior_source.h"
+
+#include "common/error.h"
+#include "priors/prior_check.h"
+#include "priors/synthetic_priors.h"
+
+namespace ipm {
+namespace {
+
+// Rows of /<split>/prior, as read by io/ with the batch.
+class StoredPrior final : public PriorSource {
+ public:
+  StoredPrior(int64_t num_classes, double smoothing) : PriorSource(num_classes, smoothing) {}
+  bool needs_stored() const override { return true; }
+
+ private:
+  torch::Tensor raw_prior(const PriorInputs& in) const override {
+    IPM_CHECK(in.stored.defined(), describe() << ": the data file has no prior dataset");
+    return in.stored.to(torch::kFloat32);
+  }
+  std::string describe() const override { return "prior 'stored'"; }
+};
+
+}  // namespace
+
+torch::Tensor PriorSource::prior(const PriorInputs& in) const {
+  const torch::Tensor raw = raw_prior(in);
+  // Validate before smoothing: smoothing would hide an all-zero or negative stored row.
+  validate_prior(raw, num_classes_, describe(), in.indices);
+  return smooth_prior(raw, smoothing_);
+}
+
+std::unique_ptr<PriorSource> make_prior_source(const PriorSpec& spec, int64_t num_classes) {
+  IPM_CHECK(num_classes >= 2, "priors need at least 2 classes, the data has " << num_classes);
+  IPM_CHECK(spec.smoothing >= 0.0, "prior.smoothing = " << spec.smoothing << " is negative");
+  if (spec.kind == "negative") {
+    return std::make_unique<NegativePrior>(num_classes, spec.k, spec.seed, spec.smoothing);
+  }
+  if (spec.kind == "partial") {
+    return std::make_unique<PartialPrior>(num_classes, spec.prob, spec.seed, spec.smoothing);
+  }
+  if (spec.kind == "stored") return std::make_unique<StoredPrior>(num_classes, spec.smoothing);
+  throw Error("prior.kind = '" + spec.kind + "' is unknown (expected negative, partial or stored)");
+}
+
+}  // namespace ipm

@@ -1,0 +1,54 @@
+#include "trainer/checkpoint.h"
+
+#include "common/atomic_file.h"
+#include "common/error.h"
+
+namespace ipm {
+
+void save_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
+                     torch::optim::Optimizer& opt, const TrainState& state) {
+  torch::serialize::OutputArchive archive, model_archive, opt_archive;
+  model.save(model_archive);
+  opt.save(opt_archive);
+  archive.write("model", model_archive);
+  archive.write("optimizer", opt_archive);
+  archive.write("epochs_done", c10::IValue(state.epochs_done));
+  archive.write("metrics", metrics_to_tensor(state.metrics));
+  archive.write("has_ema", c10::IValue(state.ema_running.defined()));
+  if (state.ema_running.defined()) archive.write("ema_running", state.ema_running);
+  AtomicPath out(file);
+  archive.save_to(out.tmp().string());
+  out.commit();
+}
+
+TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
+                           torch::optim::Optimizer& opt) {
+  TrainState state;
+  try {
+    torch::serialize::InputArchive archive, model_archive, opt_archive;
+    archive.load_from(file.string());
+    archive.read("model", model_archive);
+    archive.read("optimizer", opt_archive);
+    model.load(model_archive);
+    opt.load(opt_archive);
+    c10::IValue v;
+    archive.read("epochs_done", v);
+    state.epochs_done = v.toInt();
+    torch::Tensor metrics;
+    archive.read("metrics", metrics);
+    state.metrics = metrics_from_tensor(metrics);
+    archive.read("has_ema", v);
+    if (v.toBool()) archive.read("ema_running", state.ema_running);
+  } catch (const c10::Error& e) {
+    throw Error(file.string() + ": cannot resume from this checkpoint (" +
+                std::string(e.what_without_backtrace()) +
+                "); delete it to start the job over");
+  }
+  IPM_CHECK(state.epochs_done >= 0 &&
+                static_cast<size_t>(state.epochs_done) == state.metrics.size(),
+            file.string() << ": inconsistent checkpoint (" << state.epochs_done
+                          << " epochs, " << state.metrics.size() << " metrics rows)");
+  return state;
+}
+
+}  // namespace ipm

@@ -1,0 +1,33 @@
+// Resume state of a job: written after every epoch, read back on restart.
+// defines: ipm::TrainState, ipm::save_checkpoint, ipm::load_checkpoint
+//
+// Resume is exact: data order and priors are functions of (seed, epoch, index), so model,
+// optimizer state, the ema normalizer's running mean and the epoch count are all there is.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "trainer/metrics_log.h"
+
+namespace ipm {
+
+struct TrainState {
+  int64_t epochs_done = 0;
+  std::vector<EpochMetrics> metrics;       // one per epoch done; metrics.jsonl is made from it
+  torch::Tensor ema_running;               // undefined unless normalizer = ema
+};
+
+// Written to a temporary file and renamed: a crash leaves the previous checkpoint intact.
+void save_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
+                     torch::optim::Optimizer& opt, const TrainState& state);
+
+// Loads into model and optimizer (built as for a fresh run). Throws ipm::Error naming the
+// file when it is unreadable or was written for a different model.
+TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module& model,
+                           torch::optim::Optimizer& opt);
+
+}  // namespace ipm

@@ -1,0 +1,31 @@
+#include "trainer/job_check.h"
+
+#include "common/error.h"
+#include "io/h5_split.h"
+#include "losses/implicit_losses.h"
+#include "trainer/small_cnn.h"
+
+namespace ipm {
+
+void check_job(const JobSpec& spec) {
+  const H5Split train(spec.data.file, spec.data.train, /*preload=*/false);
+  const H5Split test(spec.data.file, spec.data.test, /*preload=*/false);
+  IPM_CHECK(test.sample_shape() == train.sample_shape(),
+            test.where() << ": sample shape differs from " << train.where());
+  const auto prior = make_prior_source(spec.prior, train.num_classes());
+  IPM_CHECK(!prior->needs_stored() || train.has_prior(),
+            train.where() << ": prior.kind = \"stored\" but the split has no 'prior' dataset");
+  parse_loss(spec.train.loss);
+  IPM_CHECK(spec.train.optimizer == "adam" || spec.train.optimizer == "adamw",
+            "train.optimizer = '" << spec.train.optimizer << "' is unknown");
+  IPM_CHECK(spec.train.normalizer == "local" || spec.train.normalizer == "global" ||
+                spec.train.normalizer == "ema",
+            "train.normalizer = '" << spec.train.normalizer << "' is unknown");
+  const int64_t n = spec.train.train_subset > 0
+                        ? std::min(spec.train.train_subset, train.size()) : train.size();
+  IPM_CHECK(spec.train.batch <= n, "train.batch = " << spec.train.batch << " exceeds the "
+                                                    << n << " training rows");
+  make_model(spec.arch, train.sample_shape(), train.num_classes());
+}
+
+}  // namespace ipm

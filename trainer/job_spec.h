@@ -1,0 +1,48 @@
+// Everything one training job needs, resolved from the suite file (jobs/ fills it in).
+// defines: ipm::DataSpec, ipm::TrainSpec, ipm::RunSpec, ipm::JobSpec
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "priors/prior_source.h"
+
+namespace ipm {
+
+struct DataSpec {
+  std::filesystem::path file;  // absolute (relative paths are resolved against the suite)
+  std::string train = "train", test = "test";  // split (group) names
+  std::string preload = "auto";                // auto | always | never
+};
+
+struct TrainSpec {
+  std::string loss = "rq";          // ce | nll | qr | rq
+  std::string optimizer = "adam";   // adam | adamw
+  double lr = 1e-4;
+  double weight_decay = 0.0;        // adamw's decoupled decay (adam: L2 in the gradient)
+  int64_t batch = 256;              // the global batch
+  int64_t epochs = 300;
+  std::string normalizer = "local"; // local | global | ema
+  double ema_decay = 0.9;
+  uint64_t seed = 0;
+  std::string train_eval = "full";  // full: accuracy of q over the train split after each
+                                    // epoch (the paper's); running: during the epoch's steps
+  int64_t train_subset = 0;         // use only the first N training rows (0 = all)
+};
+
+struct RunSpec {
+  int64_t ranks_per_job = 1;
+  int64_t threads_per_rank = 1;
+};
+
+struct JobSpec {
+  std::string name;
+  DataSpec data;
+  std::string arch = "small_cnn";
+  PriorSpec prior;
+  TrainSpec train;
+  RunSpec run;
+};
+
+}  // namespace ipm

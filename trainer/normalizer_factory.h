@@ -1,0 +1,21 @@
+// train.normalizer -> the Normalizer for a job on a communicator.
+// defines: ipm::make_normalizer, ipm::ema_state, ipm::set_ema_state
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "dist/communicator.h"
+#include "losses/normalizer.h"
+
+namespace ipm {
+
+// local | global | ema. On one rank, global and local span the same rows.
+std::unique_ptr<Normalizer> make_normalizer(const std::string& name, double ema_decay,
+                                            Communicator& comm);
+
+// The ema normalizer's running mean (checkpointed), or an undefined tensor for the others.
+torch::Tensor ema_state(const Normalizer& n);
+void set_ema_state(Normalizer& n, const torch::Tensor& running);
+
+}  // namespace ipm
