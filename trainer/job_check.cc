@@ -1,8 +1,12 @@
 #include "trainer/job_check.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "common/error.h"
 #include "io/h5_split.h"
 #include "losses/implicit_losses.h"
+#include "priors/prior_check.h"
 #include "trainer/small_cnn.h"
 
 namespace ipm {
@@ -13,8 +17,18 @@ void check_job(const JobSpec& spec) {
   IPM_CHECK(test.sample_shape() == train.sample_shape(),
             test.where() << ": sample shape differs from " << train.where());
   const auto prior = make_prior_source(spec.prior, train.num_classes());
-  IPM_CHECK(!prior->needs_stored() || train.has_prior(),
-            train.where() << ": prior.kind = \"stored\" but the split has no 'prior' dataset");
+  if (prior->needs_stored()) {
+    IPM_CHECK(train.has_prior(),
+              train.where() << ": prior.kind = \"stored\" but the split has no 'prior' dataset");
+    // Every stored row, now: a bad row found mid-training would waste the epochs before it.
+    constexpr int64_t kChunk = 8192;
+    std::vector<int64_t> rows;
+    for (int64_t s = 0; s < train.size(); s += kChunk) {
+      rows.clear();
+      for (int64_t i = s; i < std::min(s + kChunk, train.size()); ++i) rows.push_back(i);
+      validate_prior(train.prior(rows), train.num_classes(), train.where() + "/prior", rows);
+    }
+  }
   parse_loss(spec.train.loss);
   IPM_CHECK(spec.train.optimizer == "adam" || spec.train.optimizer == "adamw",
             "train.optimizer = '" << spec.train.optimizer << "' is unknown");

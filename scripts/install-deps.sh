@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything ipm-dist needs to build, test and run on Debian 12 (as root, or with
+# sudo). Idempotent: a machine that has it all only pays for one dpkg query.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config zlib1g-dev
+  libtorch-dev                      # LibTorch 1.13 (CPU)
+  libopenmpi-dev openmpi-bin        # MPI
+  libhdf5-dev hdf5-tools            # data files
+  libtomlplusplus-dev libcli11-dev   # suite files, command line
+  libgtest-dev                      # unit tests
+  dataset-fashion-mnist             # the real data of the examples and end-to-end tests
+  python3-torch python3-numpy python3-h5py  # reference loop, fixtures, bad-input test files
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

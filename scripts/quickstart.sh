@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job: installs dependencies, builds, packs the real Fashion-MNIST and runs
+# examples/quickstart.toml (the four losses on a one-negative-label prior), printing the
+# per-epoch progress and where the results are.
+set -euo pipefail
+src=$(cd "$(dirname "$0")/.." && pwd)
+"$src/scripts/install-deps.sh"
+"$src/scripts/build.sh"
+ipm="${BUILD_DIR:-$src/build}/tools/ipm-dist"
+data="$src/data/fashion-mnist.h5"
+if [ ! -s "$data" ]; then
+  mkdir -p "$src/data"
+  "$ipm" pack idx /usr/share/datasets/fashion-mnist -o "$data" --class-names T-shirt/top \
+    Trouser Pullover Dress Coat Sandal Shirt Sneaker Bag "Ankle boot"
+fi
+"$ipm" run "$src/examples/quickstart.toml"
+echo
+echo "final / peak test accuracy per job (runs/quickstart/jobs/*/DONE):"
+for done in "$src"/runs/quickstart/jobs/*/DONE; do
+  printf '  %-12s %s\n' "$(basename "$(dirname "$done")")" "$(cat "$done")"
+done
