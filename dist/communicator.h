@@ -1,10 +1,13 @@
 // The communicator a training job runs on: its ranks, and the collectives training needs.
 // defines: ipm::Communicator, ipm::SingleProcessCommunicator
 //
-// One communicator per job group. Collectives act in place on contiguous CPU tensors and
-// must be called by every rank of the group in the same order (MPI semantics).
+// One communicator per job group. Collectives act in place on dense CPU tensors and must
+// be called by every rank of the group in the same order (MPI semantics). Time spent in
+// all-reduces is accumulated so training can report compute and communication apart.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,7 +23,30 @@ class Communicator {
   virtual void allreduce_sum(torch::Tensor& t) = 0;
   virtual void allreduce_max(torch::Tensor& t) = 0;
   virtual void broadcast(torch::Tensor& t, int root) = 0;
+  virtual void barrier() {}
   virtual const char* backend() const = 0;
+
+  // Seconds and bytes of all-reduce since the last take_comm_stats() (then reset).
+  struct CommStats {
+    double seconds = 0.0;
+    int64_t bytes = 0;
+    int64_t calls = 0;
+  };
+  CommStats take_comm_stats() {
+    CommStats s = stats_;
+    stats_ = {};
+    return s;
+  }
+
+ protected:
+  void add_comm_time(std::chrono::steady_clock::time_point t0, int64_t bytes) {
+    stats_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    stats_.bytes += bytes;
+    ++stats_.calls;
+  }
+
+ private:
+  CommStats stats_;
 };
 
 // A group of one: every collective is the identity. Plain single-process runs use it.

@@ -56,7 +56,7 @@ void H5Writer::write_dataset(hid_t group, const char* name, const torch::Tensor&
 
 void H5Writer::write_split(const std::string& split, const torch::Tensor& x,
                            const torch::Tensor& y, const torch::Tensor& prior) {
-  IPM_CHECK(x.size(0) == y.size(0), "split '" << split << "': x has " << x.size(0)
+  IPM_CHECK(x.size(0) == y.size(0), file_.string() << ": split '" << split << "': x has " << x.size(0)
                                               << " rows, y has " << y.size(0));
   H5Id g(h5_check(H5Gcreate2(fid_.get(), ("/" + split).c_str(), H5P_DEFAULT, H5P_DEFAULT,
                              H5P_DEFAULT),

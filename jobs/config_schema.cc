@@ -81,6 +81,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"train.seed", KeyType::kInt, "0..2^40"},
       {"train.train_eval", KeyType::kString, "full, running"},
       {"train.train_subset", KeyType::kInt, "0..2^40 (0 = all rows)"},
+      {"train.precision", KeyType::kString, "float32, float64"},
       {"run.ranks_per_job", KeyType::kInt, "1..4096"},
       {"run.threads_per_rank", KeyType::kInt, "1..256"},
   };
@@ -141,6 +142,8 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     s.train.train_eval = one_of(k, v, where, {"full", "running"});
   } else if (key == "train.train_subset") {
     s.train.train_subset = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
+  } else if (key == "train.precision") {
+    s.train.precision = one_of(k, v, where, {"float32", "float64"});
   } else if (key == "run.ranks_per_job") {
     s.run.ranks_per_job = in_range<int64_t>(k, as_int(k, v, where), 1, 4096, where);
   } else if (key == "run.threads_per_rank") {
@@ -171,7 +174,8 @@ std::string spec_to_toml(const JobSpec& s) {
     << "\nepochs = " << s.train.epochs << "\nnormalizer = " << str(s.train.normalizer)
     << "\nema_decay = " << num(s.train.ema_decay) << "\nseed = " << s.train.seed
     << "\ntrain_eval = " << str(s.train.train_eval)
-    << "\ntrain_subset = " << s.train.train_subset << "\n\n[run]\nranks_per_job = "
+    << "\ntrain_subset = " << s.train.train_subset
+    << "\nprecision = " << str(s.train.precision) << "\n\n[run]\nranks_per_job = "
     << s.run.ranks_per_job << "\nthreads_per_rank = " << s.run.threads_per_rank << "\n";
   return o.str();
 }

@@ -46,7 +46,8 @@ void validate_suite(const Suite& suite) {
   }
 }
 
-SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run) {
+SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run,
+                       GroupShare share) {
   SuiteOutcome out;
   const bool lead = comm.rank() == 0;
   const std::filesystem::path jobs_dir = suite.output / "jobs";
@@ -68,7 +69,7 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run) {
   }
   int index = 0;
   for (const SuiteJob& job : suite.jobs) {
-    ++index;
+    if (index++ % share.count != share.index) continue;
     const std::filesystem::path dir = jobs_dir / job.spec.name;
     if (std::filesystem::exists(dir / "DONE")) {
       ++out.done_before;
@@ -89,6 +90,7 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run) {
       }
       ++out.trained;
     } catch (const Error& e) {
+      if (comm.size() > 1) throw;
       out.failures.push_back(job.spec.name + ": " + e.what());
       if (lead) std::cerr << "ipm-dist: job " << job.spec.name << " failed: " << e.what() << "\n";
     }

@@ -25,8 +25,17 @@ struct SuiteOutcome {
 // throws ipm::Error for the first job that cannot run, naming it.
 void validate_suite(const Suite& suite);
 
-// Jobs run one after another on `comm` (each data-parallel over all of its ranks). A job
-// that fails is reported and the others still run. dry_run lists the jobs and their state.
-SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run);
+// Which jobs a group of ranks takes: job i belongs to group i % count. (Static round robin;
+// the dynamic coordinator of the suites issue replaces it.)
+struct GroupShare {
+  int index = 0, count = 1;
+};
+
+// This group's jobs run one after another on `comm` (each data-parallel over all of the
+// group's ranks). A job that fails is reported and the others still run; on a group of
+// several ranks a failure is rethrown instead, since the ranks may have diverged (the
+// caller aborts the world). dry_run lists the jobs and their state.
+SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run,
+                       GroupShare share = {});
 
 }  // namespace ipm

@@ -40,6 +40,21 @@ std::string unknown_key(const std::string& where, const std::string& key,
   return where + ": unknown key '" + key + "' (did you mean '" + nearest(key, valid) + "'?)";
 }
 
+// The keys of one table ("train." ...), so a typo is matched within its table first.
+std::vector<std::string> keys_of_table(const std::string& table) {
+  std::vector<std::string> v;
+  for (const auto& k : all_dotted_keys()) {
+    if (k.rfind(table + ".", 0) == 0) v.push_back(k);
+  }
+  return v.empty() ? all_dotted_keys() : v;
+}
+
+std::vector<std::string> with_prefix(const std::string& prefix, const std::vector<std::string>& v) {
+  std::vector<std::string> out;
+  for (const auto& k : v) out.push_back(prefix + k);
+  return out;
+}
+
 // The text of a value for a job name: 1e-3 -> "0.001", "rq" -> "rq".
 std::string value_text(const toml::node& v) {
   if (v.is_string()) return *v.value<std::string>();
@@ -57,7 +72,9 @@ std::string safe_name(const std::string& s) {
                     c == '_' || c == '=';
     out += ok ? c : '_';
   }
-  return out.empty() ? "job" : out;
+  // "", "." and ".." would name the directory itself or its parent.
+  if (out.find_first_not_of('.') == std::string::npos) return "job";
+  return out;
 }
 
 struct SweepAxis {
@@ -100,7 +117,7 @@ Suite load_suite(const std::filesystem::path& path) {
       const std::string swhere = at(suite.file, sv);
       if (key == "slurm") {
         IPM_CHECK(std::find(slurm_keys().begin(), slurm_keys().end(), sub) != slurm_keys().end(),
-                  unknown_key(swhere, "slurm." + sub, slurm_keys()));
+                  unknown_key(swhere, "slurm." + sub, with_prefix("slurm.", slurm_keys())));
         IPM_CHECK(sv.is_string() || sv.is_integer(),
                   swhere << ": slurm." << sub << " must be a string or an integer");
         continue;
@@ -114,7 +131,7 @@ Suite load_suite(const std::filesystem::path& path) {
       }
       const std::string dotted = key + "." + sub;
       const ConfigKey* schema = find_key(dotted);
-      IPM_CHECK(schema, unknown_key(swhere, dotted, all_dotted_keys()));
+      IPM_CHECK(schema, unknown_key(swhere, dotted, keys_of_table(key)));
       apply_key(base_spec, *schema, sv, swhere, base);
     }
   }
@@ -169,6 +186,15 @@ Suite load_suite(const std::filesystem::path& path) {
   resolved.insert_or_assign("output", suite.output.string());
   if (toml::table* data = resolved["data"].as_table()) {
     data->insert_or_assign("file", base_spec.data.file.string());
+  }
+  if (toml::array* files = resolved["sweep"]["data.file"].as_array()) {
+    for (size_t i = 0; i < files->size(); ++i) {
+      const std::filesystem::path p = files->get(i)->value_or(std::string());
+      if (!p.empty() && p.is_relative()) {
+        files->replace(files->cbegin() + static_cast<std::ptrdiff_t>(i),
+                       (base / p).lexically_normal().string());
+      }
+    }
   }
   std::ostringstream os;
   os << resolved << "\n";

@@ -11,6 +11,8 @@ void validate_prior(const torch::Tensor& p, int64_t num_classes, const std::stri
   IPM_CHECK(p.dim() == 2 && p.size(1) == num_classes,
             where << ": prior has shape " << p.sizes() << ", expected [B, " << num_classes
                   << "]");
+  IPM_CHECK(indices.empty() || static_cast<int64_t>(indices.size()) == p.size(0),
+            where << ": " << p.size(0) << " prior rows for " << indices.size() << " samples");
   const torch::Tensor d = p.to(torch::kFloat64).contiguous();
   const double* v = d.data_ptr<double>();
   const int64_t rows = d.size(0), cols = d.size(1);

@@ -1,5 +1,7 @@
 #include "priors/prior_source.h"
 
+#include <cmath>
+
 #include "common/error.h"
 #include "priors/prior_check.h"
 #include "priors/synthetic_priors.h"
@@ -32,7 +34,8 @@ torch::Tensor PriorSource::prior(const PriorInputs& in) const {
 
 std::unique_ptr<PriorSource> make_prior_source(const PriorSpec& spec, int64_t num_classes) {
   IPM_CHECK(num_classes >= 2, "priors need at least 2 classes, the data has " << num_classes);
-  IPM_CHECK(spec.smoothing >= 0.0, "prior.smoothing = " << spec.smoothing << " is negative");
+  IPM_CHECK(std::isfinite(spec.smoothing) && spec.smoothing >= 0.0,
+            "prior.smoothing = " << spec.smoothing << " must be a finite number >= 0");
   if (spec.kind == "negative") {
     return std::make_unique<NegativePrior>(num_classes, spec.k, spec.seed, spec.smoothing);
   }

@@ -1,6 +1,8 @@
 // ipm-dist: the command line. Subcommands: pack, run (the default for a .toml argument).
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "common/error.h"
 #include "common/process_tuning.h"
 #include "dist/communicator.h"
+#include "dist/mpi_communicator.h"
 #include "io/pack_idx.h"
 #include "jobs/run_suite.h"
 #include "jobs/suite.h"
@@ -20,17 +23,58 @@
 
 namespace {
 
-int run_command(const std::string& file, bool dry_run) {
+// Ranks started with different suite files (or different versions of one) would train
+// different things under one name: refuse at start-up.
+void check_same_suite(const ipm::Suite& suite, ipm::Communicator& world) {
+  if (world.size() == 1) return;
+  const int64_t h = static_cast<int64_t>(std::hash<std::string>{}(suite.resolved_toml) >> 1);
+  torch::Tensor lo = torch::tensor({-h}, torch::kInt64), hi = torch::tensor({h}, torch::kInt64);
+  world.allreduce_max(lo);
+  world.allreduce_max(hi);
+  IPM_CHECK(-lo.item<int64_t>() == hi.item<int64_t>(),
+            suite.file.string() << ": the ranks of this run were started with different suite "
+                                   "files or contents; every rank must read the same suite");
+}
+
+// The world splits into groups of run.ranks_per_job ranks; each group trains its jobs
+// data-parallel.
+int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
+  const int64_t r = suite.jobs.front().spec.run.ranks_per_job;
+  for (const auto& j : suite.jobs) {
+    IPM_CHECK(j.spec.run.ranks_per_job == r,
+              suite.file.string() << ": run.ranks_per_job must be the same for every job");
+  }
+  IPM_CHECK(world_size % r == 0,
+            suite.file.string() << ": run.ranks_per_job = " << r << " does not divide the "
+                                << world_size << " ranks started; start a multiple of " << r);
+  return r;
+}
+
+int run_command(const std::string& file, bool dry_run, ipm::Communicator& world,
+                const std::function<std::unique_ptr<ipm::Communicator>(int color)>& split) {
   const ipm::Suite suite = ipm::load_suite(file);
+  check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
-  ipm::SingleProcessCommunicator comm;
-  const ipm::SuiteOutcome out = ipm::run_suite(suite, comm, dry_run);
+  const int64_t per_job = ranks_per_job(suite, world.size());
+  const int group = static_cast<int>(world.rank() / per_job);
+  std::unique_ptr<ipm::Communicator> comm = split(group);
+  const ipm::GroupShare share{group, static_cast<int>(world.size() / per_job)};
+  if (dry_run && world.rank() != 0) return 0;
+  const ipm::SuiteOutcome out =
+      ipm::run_suite(suite, *comm, dry_run, dry_run ? ipm::GroupShare{} : share);
   if (dry_run) return 0;
-  std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs: " << out.trained
-            << " trained, " << out.done_before << " already done, " << out.failures.size()
-            << " failed; results in " << suite.output.string() << "\n";
+  torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
+                                        static_cast<int64_t>(out.failures.size())});
+  if (comm->rank() != 0) counts.zero_();  // count each group once
+  world.allreduce_sum(counts);
+  if (world.rank() == 0) {
+    std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs: "
+              << counts[0].item<int64_t>() << " trained, " << counts[1].item<int64_t>()
+              << " already done, " << counts[2].item<int64_t>() << " failed; results in "
+              << suite.output.string() << "\n";
+  }
   for (const auto& f : out.failures) std::cerr << "ipm-dist: failed job " << f << "\n";
-  return out.failures.empty() ? 0 : 1;
+  return counts[2].item<int64_t>() == 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -72,17 +116,37 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  // Under mpirun/srun every rank runs this; a plain start stays a single process.
+  std::unique_ptr<ipm::MpiRuntime> mpi;
+  std::unique_ptr<ipm::Communicator> world;
+  std::function<std::unique_ptr<ipm::Communicator>(int)> split;
+  int rank = 0;
   try {
-    if (*run) return run_command(suite_file, dry_run);
+    if (*run && ipm::launched_by_mpi()) {
+      mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
+      rank = mpi->world_rank();
+      world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
+      split = [&](int color) -> std::unique_ptr<ipm::Communicator> {
+        MPI_Comm group;
+        MPI_Comm_split(MPI_COMM_WORLD, color, rank, &group);
+        return std::make_unique<ipm::MpiCommunicator>(group);
+      };
+    } else {
+      world = std::make_unique<ipm::SingleProcessCommunicator>();
+      split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
+    }
+    if (*run) return run_command(suite_file, dry_run, *world, split);
     if (*idx) {
       ipm::pack_idx(idx_dir, out_file, num_classes, class_names);
       std::cout << "wrote " << out_file << "\n";
       return 0;
     }
-  } catch (const ipm::Error& e) {
-    std::cerr << "ipm-dist: error: " << e.what() << "\n";
-    return 1;
   } catch (const std::exception& e) {
+    if (mpi && mpi->world_size() > 1) {
+      // The other ranks may be waiting in a collective: take the whole job down now.
+      std::cerr << "ipm-dist: rank " << rank << ": error: " << e.what() << std::endl;
+      ipm::MpiRuntime::abort(1);
+    }
     std::cerr << "ipm-dist: error: " << e.what() << "\n";
     return 1;
   }

@@ -29,6 +29,8 @@ struct TrainSpec {
   std::string train_eval = "full";  // full: accuracy of q over the train split after each
                                     // epoch (the paper's); running: during the epoch's steps
   int64_t train_subset = 0;         // use only the first N training rows (0 = all)
+  std::string precision = "float32";  // float32 | float64 (float64: slow, for verification:
+                                      // rank-count invariance to round-off)
 };
 
 struct RunSpec {

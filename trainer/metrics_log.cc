@@ -20,6 +20,7 @@ std::string to_json_line(const EpochMetrics& m) {
   add("samples_per_s", m.samples_per_s);
   add("param_norm", m.param_norm);
   add("step_s", m.step_s);
+  add("comm_s", m.comm_s);
   add("epoch_s", m.epoch_s);
   return s + "}";
 }
@@ -33,7 +34,7 @@ namespace {
 template <typename M, typename F>
 void for_each_field(M& m, F f) {
   f(m.loss); f(m.train_acc); f(m.train_acc_r); f(m.test_acc); f(m.peak_test_acc);
-  f(m.samples_per_s); f(m.param_norm); f(m.step_s); f(m.epoch_s);
+  f(m.samples_per_s); f(m.param_norm); f(m.step_s); f(m.comm_s); f(m.epoch_s);
 }
 
 }  // namespace

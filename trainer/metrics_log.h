@@ -22,6 +22,7 @@ struct EpochMetrics {
   double samples_per_s = 0.0;  // training samples per second (all ranks), steps only
   double param_norm = 0.0;     // L2 norm of all parameters, full precision
   double step_s = 0.0;         // mean wall time of one step
+  double comm_s = 0.0;         // of which in all-reduces (normalizer, gradients)
   double epoch_s = 0.0;        // wall time of the epoch, evaluation included
 };
 
@@ -29,7 +30,7 @@ struct EpochMetrics {
 std::string to_json_line(const EpochMetrics& m);
 
 // Metrics history as a float64 tensor [E, kMetricFields] (how checkpoints carry it), and back.
-constexpr int64_t kMetricFields = 10;
+constexpr int64_t kMetricFields = 11;
 torch::Tensor metrics_to_tensor(const std::vector<EpochMetrics>& history);
 std::vector<EpochMetrics> metrics_from_tensor(const torch::Tensor& t);
 

@@ -1,18 +1,16 @@
 #include "trainer/normalizer_factory.h"
 
 #include "common/error.h"
+#include "dist/global_normalizer.h"
 
 namespace ipm {
 
 std::unique_ptr<Normalizer> make_normalizer(const std::string& name, double ema_decay,
                                             Communicator& comm) {
   if (name == "local") return std::make_unique<LocalNormalizer>();
-  if (name == "global") {
-    IPM_CHECK(comm.size() == 1, "train.normalizer = \"global\" over " << comm.size()
-                                    << " ranks needs the distributed normalizer");
-    return std::make_unique<LocalNormalizer>();
-  }
-  if (name == "ema") return std::make_unique<EmaNormalizer>(ema_decay);
+  // One code path for any number of ranks: on one rank the all-reduces are no-ops.
+  if (name == "global") return std::make_unique<GlobalNormalizer>(comm);
+  if (name == "ema") return std::make_unique<GlobalEmaNormalizer>(ema_decay, comm);
   throw Error("train.normalizer = '" + name + "' is unknown (expected local, global or ema)");
 }
 

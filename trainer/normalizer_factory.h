@@ -10,7 +10,8 @@
 
 namespace ipm {
 
-// local | global | ema. On one rank, global and local span the same rows.
+// local: this rank's rows (the paper's Fig. 2 per rank); global: the whole global batch,
+// all-reduced; ema: a running mean over past global batches mixed with this one.
 std::unique_ptr<Normalizer> make_normalizer(const std::string& name, double ema_decay,
                                             Communicator& comm);
 

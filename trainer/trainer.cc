@@ -9,6 +9,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/hash_rng.h"
+#include "dist/grad_reducer.h"
 #include "io/h5_split.h"
 #include "losses/implicit_losses.h"
 #include "trainer/batch_slicer.h"
@@ -17,6 +18,7 @@
 #include "trainer/metrics_log.h"
 #include "trainer/normalizer_factory.h"
 #include "trainer/small_cnn.h"
+#include "trainer/test_hooks.h"
 
 namespace ipm {
 namespace {
@@ -56,7 +58,8 @@ double param_norm(torch::nn::Module& m) {
 }
 
 // Rows of [0, n) this rank evaluates: contiguous blocks, counts all-reduced by the caller.
-double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Communicator& comm) {
+double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Communicator& comm,
+                torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
   model.ptr()->eval();
   const RankSlice mine = rank_slice(n, comm.rank(), comm.size());
@@ -65,7 +68,7 @@ double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Co
   for (int64_t s = mine.begin; s < mine.end; s += kEvalBatch) {
     rows.clear();
     for (int64_t i = s; i < std::min(s + kEvalBatch, mine.end); ++i) rows.push_back(i);
-    const torch::Tensor logits = model.forward(to_model_layout(split.x(rows)));
+    const torch::Tensor logits = model.forward(to_model_layout(split.x(rows).to(dtype)));
     correct += logits.argmax(1).eq(split.y(rows)).sum().item<int64_t>();
   }
   model.ptr()->train();
@@ -79,12 +82,6 @@ void write_metrics_file(const std::filesystem::path& job_dir,
   std::string s;
   for (const auto& m : history) s += to_json_line(m) + "\n";
   write_file_atomic(job_dir / "metrics.jsonl", s);
-}
-
-// Test hook for the resume tests: die hard (no cleanup) right after epoch e is saved.
-int64_t abort_after_epoch() {
-  const char* v = std::getenv("IPM_TEST_ABORT_AFTER_EPOCH");
-  return v ? std::atoll(v) : -1;
 }
 
 }  // namespace
@@ -115,12 +112,15 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   torch::manual_seed(t.seed);
   torch::nn::AnyModule model = make_model(spec.arch, train.sample_shape(), num_classes);
   torch::nn::Module& net = *model.ptr();
+  const torch::ScalarType dtype = t.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
+  net.to(dtype);
   for (auto& p : net.parameters()) {
     torch::NoGradGuard g;
     if (p.dim() == 4) p.set_data(to_model_layout(p));
     comm.broadcast(p, 0);  // identical start on every rank
   }
   auto opt = make_optimizer(t, net.parameters());
+  GradReducer reducer(net.parameters(), comm);
   auto normalizer = make_normalizer(t.normalizer, t.ema_decay, comm);
 
   std::filesystem::create_directories(job_dir);
@@ -133,6 +133,15 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     result.resumed = true;
     if (lead) std::cout << "[" << spec.name << "] resuming after epoch " << state.epochs_done << "\n";
   }
+  {
+    // Every rank must resume from the same epoch (a checkpoint on a filesystem that some
+    // ranks cannot see would silently mix two trainings).
+    torch::Tensor e = torch::tensor({state.epochs_done, -state.epochs_done}, torch::kInt64);
+    comm.allreduce_max(e);
+    IPM_CHECK(e[0].item<int64_t>() == -e[1].item<int64_t>(),
+              ckpt.string() << ": the ranks of job " << spec.name << " see different checkpoints"
+                            << " (is the output directory on a filesystem all ranks share?)");
+  }
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   // --- epochs ---------------------------------------------------------------------------
@@ -140,21 +149,25 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   const torch::Tensor no_stored;
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
+    comm.take_comm_stats();
     const std::vector<int64_t> order = shuffled_order(n, t.seed, static_cast<uint64_t>(epoch));
     double loss_sum = 0.0;
     int64_t correct_q = 0, correct_r = 0;
+    IPM_CHECK(!(epoch == 2 && comm.rank() == test_hook_value("IPM_TEST_FAIL_RANK")),
+              "injected failure on rank " << comm.rank() << " (IPM_TEST_FAIL_RANK)");
     for (int64_t s = 0; s < steps; ++s) {
       for (int64_t i = 0; i < mine.size(); ++i) rows[i] = order[s * t.batch + mine.begin + i];
-      const torch::Tensor x = to_model_layout(train.x(rows));
+      const torch::Tensor x = to_model_layout(train.x(rows).to(dtype));
       const torch::Tensor y = train.y(rows);
       const torch::Tensor stored = prior_source->needs_stored() ? train.prior(rows) : no_stored;
-      const torch::Tensor prior = prior_source->prior({rows, y, stored});
+      const torch::Tensor prior = prior_source->prior({rows, y, stored}).to(dtype);
 
       const torch::Tensor log_q = torch::log_softmax(model.forward(x), 1);
       const LossTerms terms = loss_terms(loss_kind, log_q, prior, *normalizer);
       const torch::Tensor loss = terms.per_sample.sum() / static_cast<double>(t.batch);
       opt->zero_grad();
       loss.backward();
+      reducer.sum_gradients();  // each rank's loss is its share of the global mean
       opt->step();
 
       loss_sum += loss.item<double>();
@@ -165,6 +178,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
       correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();
     }
     const double train_s = seconds_since(epoch_t0);
+    const double comm_s = comm.take_comm_stats().seconds;
     torch::Tensor sums = torch::tensor({loss_sum, static_cast<double>(correct_q),
                                         static_cast<double>(correct_r)}, torch::kFloat64);
     comm.allreduce_sum(sums);
@@ -175,12 +189,13 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     m.loss = sums[0].item<double>() / static_cast<double>(steps);
     m.train_acc_r = sums[2].item<double>() / seen;
     m.train_acc = t.train_eval == "running" ? sums[1].item<double>() / seen
-                                            : accuracy(model, train, n, comm);
-    m.test_acc = accuracy(model, test, test.size(), comm);
+                                            : accuracy(model, train, n, comm, dtype);
+    m.test_acc = accuracy(model, test, test.size(), comm, dtype);
     peak = std::max(peak, m.test_acc);
     m.peak_test_acc = peak;
     m.samples_per_s = seen / train_s;
     m.step_s = train_s / static_cast<double>(steps);
+    m.comm_s = comm_s / static_cast<double>(steps);
     m.param_norm = param_norm(net);
     m.epoch_s = seconds_since(epoch_t0);
 
@@ -196,7 +211,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
                   m.loss, m.train_acc, m.train_acc_r, m.test_acc, m.samples_per_s);
       std::fflush(stdout);
     }
-    if (epoch == abort_after_epoch()) std::abort();
+    if (epoch == test_hook_value("IPM_TEST_ABORT_AFTER_EPOCH")) std::abort();
   }
   if (lead) write_metrics_file(job_dir, state.metrics);  // also after a resume with nothing left
   result.epochs = state.epochs_done;

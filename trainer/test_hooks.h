@@ -1,0 +1,17 @@
+// Failure injection for the end-to-end tests, read from the environment (unset in normal
+// runs: each check is one getenv per epoch).
+// defines: ipm::test_hook_value
+//   IPM_TEST_ABORT_AFTER_EPOCH=e  abort() right after epoch e is saved (a hard crash)
+//   IPM_TEST_FAIL_RANK=r          rank r throws in the first step of epoch 2 (a rank's error)
+#pragma once
+
+#include <cstdlib>
+
+namespace ipm {
+
+inline long long test_hook_value(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? std::atoll(v) : -1;
+}
+
+}  // namespace ipm
