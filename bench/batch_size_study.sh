@@ -16,39 +16,15 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
 rows=${2:-12288}
 epochs=${3:-5}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+source "$here/bench/lib.sh"
 work=${WORK:-$(mktemp -d)}
 mkdir -p "$work"
-[ -s "$work/fm.h5" ] || "$build/tools/ipm-dist" pack idx "${IDX_DIR:-/usr/share/datasets/fashion-mnist}" -o "$work/fm.h5" >/dev/null
+bench_pack "$build" "$work"
 
 run() {  # label ranks batch normalizer
-  local name="$1"
-  cat > "$work/$name.toml" <<TOML
-name = "$name"
-output = "$name"
-[data]
-file = "fm.h5"
-[prior]
-kind = "negative"
-k = 1
-[train]
-loss = "rq"
-lr = 1e-3
-batch = $3
-epochs = $epochs
-train_subset = $rows
-train_eval = "running"
-normalizer = "$4"
-[run]
-ranks_per_job = $2
-threads_per_rank = 1
-TOML
-  if [ "$2" -eq 1 ]; then
-    "$build/tools/ipm-dist" "$work/$name.toml" >/dev/null
-  else
-    mpirun --oversubscribe -np "$2" "$build/tools/ipm-dist" "$work/$name.toml" >/dev/null
-  fi
-  printf "%-3s %5s %6s %-8s %s\n" "$name" "$2" "$3" "$4" "$(cat "$work/$name/jobs/$name/DONE")"
+  bench_suite "$work/$1.toml" "$1" "$rows" "$epochs" "$3" "$4" "$2"
+  bench_run "$build" "$work/$1.toml" "$2"
+  printf "%-3s %5s %6s %-8s %s\n" "$1" "$2" "$3" "$4" "$(cat "$work/$1/jobs/$1/DONE")"
 }
 echo "RQ, k = 1, $rows training images, $epochs epochs; results under $work"
 printf "%-3s %5s %6s %-8s %s\n" run ranks batch norm "result"

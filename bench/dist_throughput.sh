@@ -12,36 +12,16 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$here/build}
 rows=${2:-16384}
 epochs=${3:-3}
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+source "$here/bench/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$build/tools/ipm-dist" pack idx "${IDX_DIR:-/usr/share/datasets/fashion-mnist}" -o "$work/fm.h5" >/dev/null
+bench_pack "$build" "$work"
 
 run() {  # name ranks normalizer -> prints "samples_per_s step_s comm_s"
-  cat > "$work/$1.toml" <<TOML
-name = "$1"
-output = "$1"
-[data]
-file = "fm.h5"
-[train]
-loss = "rq"
-lr = 1e-3
-batch = 256
-epochs = $epochs
-train_subset = $rows
-train_eval = "running"
-normalizer = "$3"
-[run]
-ranks_per_job = $2
-threads_per_rank = 1
-TOML
-  if [ "$2" -eq 1 ]; then
-    "$build/tools/ipm-dist" "$work/$1.toml" >/dev/null
-  else
-    mpirun --oversubscribe -np "$2" "$build/tools/ipm-dist" "$work/$1.toml" >/dev/null
-  fi
-  tail -n 1 "$work/$1/jobs/$1/metrics.jsonl" |
-    sed -E 's/.*"samples_per_s": ([^,]*).*"step_s": ([^,]*), "comm_s": ([^,]*).*/\1 \2 \3/'
+  bench_suite "$work/$1.toml" "$1" "$rows" "$epochs" 256 "$3" "$2"
+  bench_run "$build" "$work/$1.toml" "$2"
+  local m="$work/$1/jobs/$1/metrics.jsonl"
+  echo "$(last_metric "$m" samples_per_s) $(last_metric "$m" step_s) $(last_metric "$m" comm_s)"
 }
 read -r s1 t1 c1 < <(run one 1 global)
 read -r s2 t2 c2 < <(run two 2 global)

@@ -16,34 +16,17 @@ rows=${2:-16384}
 epochs=${3:-3}
 threads=${4:-1}
 peak=${PEAK_GFLOPS:-134}
-idx=${IDX_DIR:-/usr/share/datasets/fashion-mnist}
+source "$here/bench/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-"$build/tools/ipm-dist" pack idx "$idx" -o "$work/fm.h5" >/dev/null
-cat > "$work/bench.toml" <<TOML
-name = "bench"
-output = "run"
-[data]
-file = "fm.h5"
-[prior]
-kind = "negative"
-k = 1
-[train]
-loss = "rq"
-lr = 1e-3
-batch = 256
-epochs = $epochs
-train_subset = $rows
-train_eval = "running"
-[run]
-threads_per_rank = $threads
-TOML
-"$build/tools/ipm-dist" run "$work/bench.toml" >/dev/null
-cpp=$(tail -n 1 "$work/run/jobs/bench/metrics.jsonl" | sed 's/.*"samples_per_s": \([0-9.e+-]*\).*/\1/')
+bench_pack "$build" "$work"
+bench_suite "$work/bench.toml" bench "$rows" "$epochs" 256 global 1 "$threads"
+bench_run "$build" "$work/bench.toml" 1
+cpp=$(last_metric "$work/bench/jobs/bench/metrics.jsonl" samples_per_s)
 
 py_rate() {  # last epoch's samples/s of the reference loop
-  OMP_NUM_THREADS=$threads /usr/bin/python3 "$here/tools/reference/ipm_reference.py" --idx "$idx" \
+  OMP_NUM_THREADS=$threads /usr/bin/python3 "$here/tools/reference/ipm_reference.py" --idx "$IDX_DIR" \
     --loss rq --k 1 --batch 256 --lr 1e-3 --epochs "$epochs" --train-subset "$rows" \
     --threads "$threads" "$@" | tail -n 1 | sed 's/.*"samples_per_s": \([0-9.e+-]*\).*/\1/'
 }

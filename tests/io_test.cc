@@ -29,6 +29,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "tests/test_util.h"  // ErrorOf, EXPECT_CONTAINS
 #include "common/error.h"
 #include "io/h5_split.h"
 #include "io/h5_writer.h"
@@ -43,27 +44,6 @@ using torch::Tensor;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-template <typename F>
-std::string ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const ipm::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ipm::Error, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected ipm::Error, nothing was thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                                              \
-  do {                                                                                 \
-    const std::string h_ = (haystack);                                                 \
-    const std::string n_ = (needle);                                                   \
-    EXPECT_NE(h_.find(n_), std::string::npos) << "'" << h_ << "' does not contain '" \
-                                              << n_ << "'";                            \
-  } while (0)
 
 // Every test gets its own empty directory, removed afterwards.
 class IoTest : public ::testing::Test {

@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "tests/test_util.h"  // ErrorOf, EXPECT_CONTAINS
 #include "common/error.h"
 #include "priors/prior_check.h"
 #include "priors/prior_source.h"
@@ -32,28 +33,6 @@ using torch::Tensor;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-// Runs `f`, expects an ipm::Error, returns its message ("" and a failure otherwise).
-template <typename F>
-std::string ErrorOf(F&& f) {
-  try {
-    f();
-  } catch (const ipm::Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "expected ipm::Error, got another exception: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected ipm::Error, nothing was thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                                              \
-  do {                                                                                 \
-    const std::string h_ = (haystack);                                                 \
-    const std::string n_ = (needle);                                                   \
-    EXPECT_NE(h_.find(n_), std::string::npos) << "'" << h_ << "' does not contain '" \
-                                              << n_ << "'";                            \
-  } while (0)
 
 Tensor Labels(const std::vector<int64_t>& v) { return torch::tensor(v, torch::kInt64); }
 

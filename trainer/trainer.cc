@@ -57,7 +57,7 @@ double param_norm(torch::nn::Module& m) {
   return std::sqrt(sq);
 }
 
-// Rows of [0, n) this rank evaluates: contiguous blocks, counts all-reduced by the caller.
+// Accuracy of q over rows [0, n): each rank evaluates a contiguous block, counts all-reduced.
 double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Communicator& comm,
                 torch::ScalarType dtype) {
   torch::NoGradGuard no_grad;
