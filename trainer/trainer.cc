@@ -84,6 +84,57 @@ void write_metrics_file(const std::filesystem::path& job_dir,
   write_file_atomic(job_dir / "metrics.jsonl", s);
 }
 
+// What one epoch's steps add up to on this rank.
+struct EpochSums {
+  double loss = 0.0;          // sum over steps of this rank's share of the batch loss
+  int64_t correct_q = 0, correct_r = 0;
+};
+
+// Everything a training step needs, set up once per job.
+struct StepContext {
+  const TrainSpec& t;
+  const H5Split& train;
+  const PriorSource& priors;
+  LossKind loss_kind;
+  Normalizer& normalizer;
+  torch::nn::AnyModule& model;
+  torch::optim::Optimizer& opt;
+  GradReducer& reducer;
+  RankSlice mine;  // this rank's rows of every global batch
+  torch::ScalarType dtype;
+};
+
+// The steps of one epoch over `order` (the epoch's permutation of the training rows).
+EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t steps) {
+  EpochSums sums;
+  std::vector<int64_t> rows(static_cast<size_t>(c.mine.size()));
+  const torch::Tensor no_stored;
+  for (int64_t s = 0; s < steps; ++s) {
+    for (int64_t i = 0; i < c.mine.size(); ++i) rows[i] = order[s * c.t.batch + c.mine.begin + i];
+    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.dtype));
+    const torch::Tensor y = c.train.y(rows);
+    const torch::Tensor stored = c.priors.needs_stored() ? c.train.prior(rows) : no_stored;
+    const torch::Tensor prior = c.priors.prior({rows, y, stored}).to(c.dtype);
+
+    const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
+    const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
+    const torch::Tensor loss = terms.per_sample.sum() / static_cast<double>(c.t.batch);
+    c.opt.zero_grad();
+    loss.backward();
+    c.reducer.sum_gradients();  // each rank's loss is its share of the global mean
+    c.opt.step();
+
+    sums.loss += loss.item<double>();
+    sums.correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
+    // CE and NLL have no r of their own: read r with this rank's batch as the normalizer.
+    const torch::Tensor log_r = terms.log_r.defined()
+        ? terms.log_r
+        : implied_log_posterior(log_q.detach(), prior, torch::logsumexp(log_q.detach(), 0));
+    sums.correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  return sums;
+}
+
 }  // namespace
 
 JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
@@ -122,6 +173,10 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   auto opt = make_optimizer(t, net.parameters());
   GradReducer reducer(net.parameters(), comm);
   auto normalizer = make_normalizer(t.normalizer, t.ema_decay, comm);
+  if (lead && t.normalizer == "ema") {
+    std::cerr << "ipm-dist: warning: train.normalizer = \"ema\" is experimental and was "
+                 "measured to collapse RQ training (see losses/normalizer.h)\n";
+  }
 
   std::filesystem::create_directories(job_dir);
   const std::filesystem::path ckpt = job_dir / "checkpoint.pt";
@@ -145,42 +200,19 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   // --- epochs ---------------------------------------------------------------------------
-  std::vector<int64_t> rows(static_cast<size_t>(mine.size()));
-  const torch::Tensor no_stored;
+  StepContext step{t, train, *prior_source, loss_kind, *normalizer, model, *opt, reducer,
+                   mine, dtype};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
     const std::vector<int64_t> order = shuffled_order(n, t.seed, static_cast<uint64_t>(epoch));
-    double loss_sum = 0.0;
-    int64_t correct_q = 0, correct_r = 0;
     IPM_CHECK(!(epoch == 2 && comm.rank() == test_hook_value("IPM_TEST_FAIL_RANK")),
               "injected failure on rank " << comm.rank() << " (IPM_TEST_FAIL_RANK)");
-    for (int64_t s = 0; s < steps; ++s) {
-      for (int64_t i = 0; i < mine.size(); ++i) rows[i] = order[s * t.batch + mine.begin + i];
-      const torch::Tensor x = to_model_layout(train.x(rows).to(dtype));
-      const torch::Tensor y = train.y(rows);
-      const torch::Tensor stored = prior_source->needs_stored() ? train.prior(rows) : no_stored;
-      const torch::Tensor prior = prior_source->prior({rows, y, stored}).to(dtype);
-
-      const torch::Tensor log_q = torch::log_softmax(model.forward(x), 1);
-      const LossTerms terms = loss_terms(loss_kind, log_q, prior, *normalizer);
-      const torch::Tensor loss = terms.per_sample.sum() / static_cast<double>(t.batch);
-      opt->zero_grad();
-      loss.backward();
-      reducer.sum_gradients();  // each rank's loss is its share of the global mean
-      opt->step();
-
-      loss_sum += loss.item<double>();
-      correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
-      const torch::Tensor log_r = terms.log_r.defined()
-          ? terms.log_r
-          : implied_log_posterior(log_q.detach(), prior, torch::logsumexp(log_q.detach(), 0));
-      correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();
-    }
+    const EpochSums local = train_epoch(step, order, steps);
     const double train_s = seconds_since(epoch_t0);
     const double comm_s = comm.take_comm_stats().seconds;
-    torch::Tensor sums = torch::tensor({loss_sum, static_cast<double>(correct_q),
-                                        static_cast<double>(correct_r)}, torch::kFloat64);
+    torch::Tensor sums = torch::tensor({local.loss, static_cast<double>(local.correct_q),
+                                        static_cast<double>(local.correct_r)}, torch::kFloat64);
     comm.allreduce_sum(sums);
 
     EpochMetrics m;
