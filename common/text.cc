@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/error.h"
+
 namespace ipm {
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -63,6 +65,18 @@ std::string json_string(const std::string& s) {
     }
   }
   return out + "\"";
+}
+
+double json_number_field(const std::string& line, const std::string& key,
+                         const std::string& where) {
+  const std::string tag = "\"" + key + "\":";
+  const size_t at = line.find(tag);
+  if (at == std::string::npos) throw Error(where + ": no \"" + key + "\" in '" + line + "'");
+  const char* start = line.c_str() + at + tag.size();
+  char* end = nullptr;
+  const double v = std::strtod(start, &end);
+  if (end == start) throw Error(where + ": \"" + key + "\" is not a number in '" + line + "'");
+  return v;
 }
 
 }  // namespace ipm

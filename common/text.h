@@ -1,5 +1,6 @@
 // Small text helpers for messages and output files.
-// defines: ipm::edit_distance, ipm::nearest, ipm::json_number, ipm::json_string
+// defines: ipm::edit_distance, ipm::nearest, ipm::json_number, ipm::json_string,
+//          ipm::json_number_field
 #pragma once
 
 #include <string>
@@ -18,5 +19,9 @@ std::string json_number(double v);
 
 // A JSON string literal with escapes.
 std::string json_string(const std::string& s);
+
+// The number after "key": in one line of JSON that we wrote (a flat object of numbers and
+// strings); throws ipm::Error naming `where` and the key when it is missing or not a number.
+double json_number_field(const std::string& line, const std::string& key, const std::string& where);
 
 }  // namespace ipm

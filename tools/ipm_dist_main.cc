@@ -1,4 +1,5 @@
-// ipm-dist: the command line. Subcommands: pack, run (the default for a .toml argument).
+// ipm-dist: the command line. Subcommands: run (the default for a .toml argument), report,
+// pack.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
 #include <functional>
@@ -14,6 +15,7 @@
 #include "dist/communicator.h"
 #include "dist/mpi_communicator.h"
 #include "io/pack_idx.h"
+#include "jobs/report.h"
 #include "jobs/run_suite.h"
 #include "jobs/suite.h"
 
@@ -68,6 +70,7 @@ int run_command(const std::string& file, bool dry_run, ipm::Communicator& world,
   if (comm->rank() != 0) counts.zero_();  // count each group once
   world.allreduce_sum(counts);
   if (world.rank() == 0) {
+    std::cout << "\n" << ipm::write_report(suite.output) << "\n";  // summary.csv, summary.md
     std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs: "
               << counts[0].item<int64_t>() << " trained, " << counts[1].item<int64_t>()
               << " already done, " << counts[2].item<int64_t>() << " failed; results in "
@@ -97,6 +100,11 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a suite (or single job) described in TOML");
   run->add_option("SUITE", suite_file, "Suite file (.toml)")->required();
   run->add_flag("--dry-run", dry_run, "List the jobs and their state; train nothing");
+
+  std::string run_dir;
+  CLI::App* report = app.add_subcommand(
+      "report", "Write RUN_DIR/summary.csv and summary.md (mean ± std over seeds) and print it");
+  report->add_option("RUN_DIR", run_dir, "A suite's output directory")->required();
 
   CLI::App* pack = app.add_subcommand("pack", "Build an ipm-dist HDF5 data file");
   pack->require_subcommand(1);
@@ -136,6 +144,10 @@ int main(int argc, char** argv) {
       split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
     }
     if (*run) return run_command(suite_file, dry_run, *world, split);
+    if (*report) {
+      std::cout << ipm::write_report(run_dir);
+      return 0;
+    }
     if (*idx) {
       ipm::pack_idx(idx_dir, out_file, num_classes, class_names);
       std::cout << "wrote " << out_file << "\n";

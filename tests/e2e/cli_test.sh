@@ -13,3 +13,29 @@ out=$("$IPM" run s.toml --dry-run)
 echo "$out" | grep -q "^todo	k=3_loss=rq	" || fail "dry run lacks job k=3_loss=rq: $out"
 [ ! -e runs/s/jobs ] || fail "dry run created job directories"
 pass "dry run lists the sweep"
+
+# A tiny real run ends with the summary of the contract; `report` rebuilds it.
+small_h5 small.h5 256 100
+cat > tiny.toml <<TOML
+name = "tiny"
+output = "runs/tiny"
+[data]
+file = "small.h5"
+[train]
+batch = 64
+epochs = 1
+train_eval = "running"
+[sweep]
+"train.loss" = ["ce", "rq"]
+"train.seed" = [0, 1]
+TOML
+"$IPM" tiny.toml > tiny.log
+grep -q "| train.loss | n | final test acc (%) | peak test acc (%) |" tiny.log || fail "no table printed"
+head -n 1 runs/tiny/summary.csv | grep -qx \
+  "train.loss,n,final_test_acc_mean,final_test_acc_std,peak_test_acc_mean,peak_test_acc_std" ||
+  fail "summary.csv header: $(head -n 1 runs/tiny/summary.csv)"
+[ "$(grep -c '^[a-z]*,2,' runs/tiny/summary.csv)" -eq 2 ] || fail "expected 2 rows with n = 2"
+rm runs/tiny/summary.csv
+"$IPM" report runs/tiny > report.log
+[ -s runs/tiny/summary.csv ] || fail "report did not rewrite summary.csv"
+pass "run prints the summary; report rewrites it"
