@@ -37,10 +37,12 @@ class LocalNormalizer final : public Normalizer {
 // overrides log_batch_mean to supply the global mean of q (its own all-reduce).
 // EXPERIMENTAL, measured unstable: RQ with it collapses to one class at every batch size
 // tried (8, 64, 256; decay 0.5-0.9; lr 1e-3 and 1e-4), while decay 0 (= local) trains.
-// Why: the local r is invariant to scaling one class's q over the batch; with a lagged Z,
-// lowering q(l) everywhere also lowers r(l), which the loss then follows - a positive
-// feedback. A fix needs a normalizer that tracks the current model's scale (e.g. past
-// samples re-evaluated by the current model), not past values of q.
+// Why: with part of Z detached, a sample lowers its loss by moving q toward the classes
+// whose Z is small (r ~ p q / Z), and nothing pushes back; with Z over the batch, raising
+// q_i(l) raises Z_l in the same backward pass, and that gradient is what stops the herding.
+// Also tried and failed the same way: the value from the mixture with the gradient of the
+// batch alone, and Z over past batches re-evaluated by the current model (no gradient).
+// For small per-rank batches, use `global` over more ranks.
 class EmaNormalizer : public Normalizer {
  public:
   explicit EmaNormalizer(double decay);
