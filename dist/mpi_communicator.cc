@@ -1,6 +1,7 @@
 #include "dist/mpi_communicator.h"
 
 #include <cstdlib>
+#include <exception>
 
 #include "common/error.h"
 
@@ -64,7 +65,10 @@ MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm) {
 }
 
 MpiCommunicator::~MpiCommunicator() {
-  if (comm_ != MPI_COMM_WORLD && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  // Collective: skipped while an error unwinds toward MPI_Abort (see MpiWorkCounter).
+  if (comm_ != MPI_COMM_WORLD && comm_ != MPI_COMM_NULL && std::uncaught_exceptions() == 0) {
+    MPI_Comm_free(&comm_);
+  }
 }
 
 void MpiCommunicator::allreduce(torch::Tensor& t, MPI_Op op) {

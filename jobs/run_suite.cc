@@ -46,8 +46,8 @@ void validate_suite(const Suite& suite) {
   }
 }
 
-SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run,
-                       GroupShare share) {
+SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
+                       bool dry_run) {
   SuiteOutcome out;
   const bool lead = comm.rank() == 0;
   const std::filesystem::path jobs_dir = suite.output / "jobs";
@@ -67,9 +67,13 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run,
     std::filesystem::create_directories(jobs_dir);
     write_file_atomic(suite.output / "suite.toml", suite.resolved_toml);
   }
-  int index = 0;
-  for (const SuiteJob& job : suite.jobs) {
-    if (index++ % share.count != share.index) continue;
+  const int64_t total = static_cast<int64_t>(suite.jobs.size());
+  while (true) {
+    torch::Tensor taken = torch::tensor({lead ? counter.next() : int64_t{0}}, torch::kInt64);
+    comm.broadcast(taken, 0);
+    const int64_t index = taken.item<int64_t>() + 1;
+    if (index > total) break;
+    const SuiteJob& job = suite.jobs[static_cast<size_t>(index - 1)];
     const std::filesystem::path dir = jobs_dir / job.spec.name;
     if (std::filesystem::exists(dir / "DONE")) {
       ++out.done_before;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "dist/communicator.h"
+#include "dist/work_counter.h"
 #include "jobs/suite.h"
 
 namespace ipm {
@@ -25,17 +26,13 @@ struct SuiteOutcome {
 // throws ipm::Error for the first job that cannot run, naming it.
 void validate_suite(const Suite& suite);
 
-// Which jobs a group of ranks takes: job i belongs to group i % count. (Static round robin;
-// the dynamic coordinator of the suites issue replaces it.)
-struct GroupShare {
-  int index = 0, count = 1;
-};
-
-// This group's jobs run one after another on `comm` (each data-parallel over all of the
-// group's ranks). A job that fails is reported and the others still run; on a group of
-// several ranks a failure is rethrown instead, since the ranks may have diverged (the
-// caller aborts the world). dry_run lists the jobs and their state.
-SuiteOutcome run_suite(const Suite& suite, Communicator& comm, bool dry_run,
-                       GroupShare share = {});
+// Jobs are taken from `counter` (shared by every group of the run) until it runs past the
+// last job: the group's rank 0 takes a number and broadcasts it, and the group trains that
+// job data-parallel on `comm`. DONE jobs are skipped, so a rerun finishes what is missing.
+// A job that fails is reported and the others still run; on a group of several ranks a
+// failure is rethrown instead, since the ranks may have diverged (the caller aborts the
+// world). dry_run lists the jobs and their state and trains nothing.
+SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
+                       bool dry_run);
 
 }  // namespace ipm

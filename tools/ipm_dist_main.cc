@@ -14,6 +14,7 @@
 #include "common/process_tuning.h"
 #include "dist/communicator.h"
 #include "dist/mpi_communicator.h"
+#include "dist/work_counter.h"
 #include "io/pack_idx.h"
 #include "jobs/report.h"
 #include "jobs/run_suite.h"
@@ -52,19 +53,28 @@ int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
   return r;
 }
 
-int run_command(const std::string& file, bool dry_run, ipm::Communicator& world,
-                const std::function<std::unique_ptr<ipm::Communicator>(int color)>& split) {
+// How a run reaches its ranks: the world, a group communicator per color, and the shared
+// job counter (MPI under mpirun/srun; trivial for a plain single process).
+struct Launch {
+  std::unique_ptr<ipm::Communicator> world;
+  std::function<std::unique_ptr<ipm::Communicator>(int color)> split;
+  std::function<std::unique_ptr<ipm::WorkCounter>()> counter;
+};
+
+int run_command(const std::string& file, bool dry_run, Launch& launch) {
+  ipm::Communicator& world = *launch.world;
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
   const int64_t per_job = ranks_per_job(suite, world.size());
   const int group = static_cast<int>(world.rank() / per_job);
-  std::unique_ptr<ipm::Communicator> comm = split(group);
-  const ipm::GroupShare share{group, static_cast<int>(world.size() / per_job)};
-  if (dry_run && world.rank() != 0) return 0;
-  const ipm::SuiteOutcome out =
-      ipm::run_suite(suite, *comm, dry_run, dry_run ? ipm::GroupShare{} : share);
-  if (dry_run) return 0;
+  std::unique_ptr<ipm::Communicator> comm = launch.split(group);
+  std::unique_ptr<ipm::WorkCounter> counter = launch.counter();
+  if (dry_run) {
+    if (world.rank() == 0) ipm::run_suite(suite, *comm, *counter, /*dry_run=*/true);
+    return 0;
+  }
+  const ipm::SuiteOutcome out = ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false);
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
                                         static_cast<int64_t>(out.failures.size())});
   if (comm->rank() != 0) counts.zero_();  // count each group once
@@ -126,24 +136,25 @@ int main(int argc, char** argv) {
   }
   // Under mpirun/srun every rank runs this; a plain start stays a single process.
   std::unique_ptr<ipm::MpiRuntime> mpi;
-  std::unique_ptr<ipm::Communicator> world;
-  std::function<std::unique_ptr<ipm::Communicator>(int)> split;
+  Launch launch;
   int rank = 0;
   try {
     if (*run && ipm::launched_by_mpi()) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
       rank = mpi->world_rank();
-      world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
-      split = [&](int color) -> std::unique_ptr<ipm::Communicator> {
+      launch.world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
+      launch.split = [&](int color) -> std::unique_ptr<ipm::Communicator> {
         MPI_Comm group;
         MPI_Comm_split(MPI_COMM_WORLD, color, rank, &group);
         return std::make_unique<ipm::MpiCommunicator>(group);
       };
+      launch.counter = [] { return std::make_unique<ipm::MpiWorkCounter>(MPI_COMM_WORLD); };
     } else {
-      world = std::make_unique<ipm::SingleProcessCommunicator>();
-      split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
+      launch.world = std::make_unique<ipm::SingleProcessCommunicator>();
+      launch.split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
+      launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
     }
-    if (*run) return run_command(suite_file, dry_run, *world, split);
+    if (*run) return run_command(suite_file, dry_run, launch);
     if (*report) {
       std::cout << ipm::write_report(run_dir);
       return 0;
