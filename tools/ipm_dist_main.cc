@@ -66,14 +66,15 @@ int run_command(const std::string& file, bool dry_run, Launch& launch) {
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
+  if (dry_run) {  // lists jobs on rank 0; no collective follows, so any rank count will do
+    ipm::LocalWorkCounter unused;
+    if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true);
+    return 0;
+  }
   const int64_t per_job = ranks_per_job(suite, world.size());
   const int group = static_cast<int>(world.rank() / per_job);
   std::unique_ptr<ipm::Communicator> comm = launch.split(group);
   std::unique_ptr<ipm::WorkCounter> counter = launch.counter();
-  if (dry_run) {
-    if (world.rank() == 0) ipm::run_suite(suite, *comm, *counter, /*dry_run=*/true);
-    return 0;
-  }
   const ipm::SuiteOutcome out = ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false);
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
                                         static_cast<int64_t>(out.failures.size())});
