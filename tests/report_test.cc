@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "jobs/progress.h"
 #include "jobs/report.h"
+#include "jobs/suite.h"
 #include "tests/test_util.h"  // ErrorOf, EXPECT_CONTAINS
 
 namespace ipm {
@@ -89,6 +91,21 @@ TEST_F(ReportTest, RefusesWhatIsNotARunDirectoryOrABrokenMetricsFile) {
   job("loss=ce_seed=0", {0.5});
   std::ofstream(dir_ / "jobs" / "loss=ce_seed=0" / "metrics.jsonl") << "{\"epoch\": 1}\n";
   EXPECT_CONTAINS(ErrorOf([&] { summarize(dir_); }), "no \"test_acc\"");
+}
+
+TEST_F(ReportTest, ProgressCountsDoneRunningLeftAndEstimatesTheRest) {
+  job("loss=ce_seed=0", {0.5});
+  job("loss=ce_seed=1", {0.5});
+  std::filesystem::create_directories(dir_ / "jobs" / "loss=rq_seed=0");
+  std::ofstream(dir_ / "jobs" / "loss=rq_seed=0" / "config.toml") << "\n";  // started
+  const Suite suite = load_suite(dir_ / "suite.toml");
+  const SuiteProgress p = read_progress(suite);
+  EXPECT_EQ(p.done, 2);
+  EXPECT_EQ(p.running, 1);
+  EXPECT_EQ(p.left, 3);
+  // 2 jobs finished in 100 s: 3 left + half of 1 running = 3.5 jobs = 175 s.
+  EXPECT_EQ(progress_line(suite, p, 0, 100.0), "[s] 2 done, 1 running, 3 left; ETA 2m55s");
+  EXPECT_EQ(progress_line(suite, p, 2, 100.0), "[s] 2 done, 1 running, 3 left");  // none yet
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "dist/mpi_communicator.h"
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
+#include "jobs/progress.h"
 #include "jobs/report.h"
 #include "jobs/run_suite.h"
 #include "jobs/suite.h"
@@ -61,7 +62,7 @@ struct Launch {
   std::function<std::unique_ptr<ipm::WorkCounter>()> counter;
 };
 
-int run_command(const std::string& file, bool dry_run, Launch& launch) {
+int run_command(const std::string& file, bool dry_run, int progress_s, Launch& launch) {
   ipm::Communicator& world = *launch.world;
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
@@ -75,7 +76,12 @@ int run_command(const std::string& file, bool dry_run, Launch& launch) {
   const int group = static_cast<int>(world.rank() / per_job);
   std::unique_ptr<ipm::Communicator> comm = launch.split(group);
   std::unique_ptr<ipm::WorkCounter> counter = launch.counter();
+  std::unique_ptr<ipm::ProgressReporter> progress;
+  if (world.rank() == 0 && progress_s > 0) {
+    progress = std::make_unique<ipm::ProgressReporter>(suite, std::chrono::seconds(progress_s));
+  }
   const ipm::SuiteOutcome out = ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false);
+  progress.reset();
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
                                         static_cast<int64_t>(out.failures.size())});
   if (comm->rank() != 0) counts.zero_();  // count each group once
@@ -111,6 +117,10 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Run a suite (or single job) described in TOML");
   run->add_option("SUITE", suite_file, "Suite file (.toml)")->required();
   run->add_flag("--dry-run", dry_run, "List the jobs and their state; train nothing");
+  int progress_s = 60;
+  run->add_option("--progress", progress_s,
+                  "Seconds between progress lines (jobs done/running/left, ETA); 0: none")
+      ->capture_default_str();
 
   std::string run_dir;
   CLI::App* report = app.add_subcommand(
@@ -155,7 +165,7 @@ int main(int argc, char** argv) {
       launch.split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
     }
-    if (*run) return run_command(suite_file, dry_run, launch);
+    if (*run) return run_command(suite_file, dry_run, progress_s, launch);
     if (*report) {
       std::cout << ipm::write_report(run_dir);
       return 0;
