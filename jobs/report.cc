@@ -8,6 +8,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/text.h"
+#include "jobs/plot.h"
 #include "jobs/suite.h"
 
 namespace ipm {
@@ -128,6 +129,7 @@ std::string write_report(const std::filesystem::path& run_dir) {
   if (partial) md << "\n\\* some jobs of this point have not finished; n counts those that have.\n";
   write_file_atomic(run_dir / "summary.csv", csv.str());
   write_file_atomic(run_dir / "summary.md", md.str());
+  for (const auto& png : write_plots(run_dir, rows)) md << "\nplot: " << png.string();
   return md.str();
 }
 

@@ -25,7 +25,8 @@ struct SummaryRow {
 // (n - 1 in the denominator; 0 for a single seed).
 std::vector<SummaryRow> summarize(const std::filesystem::path& run_dir);
 
-// Writes summary.csv and summary.md atomically; returns the Markdown table.
+// Writes summary.csv and summary.md atomically, and the plots of plot.h; returns the
+// Markdown table (and the plots' paths).
 std::string write_report(const std::filesystem::path& run_dir);
 
 }  // namespace ipm

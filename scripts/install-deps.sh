@@ -10,6 +10,7 @@ packages=(
   libtomlplusplus-dev libcli11-dev   # suite files, command line
   libgtest-dev                      # unit tests
   dataset-fashion-mnist             # the real data of the examples and end-to-end tests
+  gnuplot-nox                       # plots of `ipm-dist report`
   python3-torch python3-numpy python3-h5py  # reference loop, fixtures, bad-input test files
 )
 missing=()

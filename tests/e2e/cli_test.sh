@@ -27,15 +27,19 @@ epochs = 1
 train_eval = "running"
 [sweep]
 "train.loss" = ["ce", "rq"]
+"prior.k" = [1, 3]
 "train.seed" = [0, 1]
 TOML
 "$IPM" tiny.toml > tiny.log
 grep -q "| train.loss | n | final test acc (%) | peak test acc (%) |" tiny.log || fail "no table printed"
 head -n 1 runs/tiny/summary.csv | grep -qx \
-  "train.loss,n,final_test_acc_mean,final_test_acc_std,peak_test_acc_mean,peak_test_acc_std" ||
+  "prior.k,train.loss,n,final_test_acc_mean,final_test_acc_std,peak_test_acc_mean,peak_test_acc_std" ||
   fail "summary.csv header: $(head -n 1 runs/tiny/summary.csv)"
-[ "$(grep -c '^[a-z]*,2,' runs/tiny/summary.csv)" -eq 2 ] || fail "expected 2 rows with n = 2"
+[ "$(grep -c '^[13],[a-z]*,2,' runs/tiny/summary.csv)" -eq 4 ] || fail "expected 4 rows with n = 2"
+# The Fig. 3-style plot against the numeric swept key is a real PNG.
+[ "$(head -c 8 runs/tiny/plot_prior.k.png | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a" ] ||
+  fail "plot_prior.k.png is not a PNG"
 rm runs/tiny/summary.csv
 "$IPM" report runs/tiny > report.log
 [ -s runs/tiny/summary.csv ] || fail "report did not rewrite summary.csv"
-pass "run prints the summary; report rewrites it"
+pass "run prints the summary and plots; report rewrites them"
