@@ -43,3 +43,19 @@ rm runs/tiny/summary.csv
 "$IPM" report runs/tiny > report.log
 [ -s runs/tiny/summary.csv ] || fail "report did not rewrite summary.csv"
 pass "run prints the summary and plots; report rewrites them"
+
+# A job that fails (its checkpoint is unreadable) is reported; the others still run; the
+# run ends non-zero with the list of failures.
+cp tiny.toml broken.toml
+sed -i 's/name = "tiny"/name = "broken"/; s#runs/tiny#runs/broken#' broken.toml
+mkdir -p "runs/broken/jobs/k=3_loss=rq_seed=1"
+echo "not a checkpoint" > "runs/broken/jobs/k=3_loss=rq_seed=1/checkpoint.pt"
+rc=0
+"$IPM" broken.toml > broken.log 2> broken.err || rc=$?
+[ "$rc" -eq 1 ] || fail "a suite with a failed job should exit 1, got $rc"
+grep -q "7 trained, 0 already done, 1 failed" broken.log || fail "summary line: $(tail -n 1 broken.log)"
+grep -q "failed job k=3_loss=rq_seed=1: .*checkpoint.pt: cannot resume" broken.err ||
+  fail "failure not listed: $(cat broken.err)"
+[ ! -e "runs/broken/jobs/k=3_loss=rq_seed=1/DONE" ] || fail "failed job marked DONE"
+[ "$(find runs/broken/jobs -name DONE | wc -l)" -eq 7 ] || fail "the other 7 jobs did not finish"
+pass "a failed job is listed, the others finish, exit 1"
