@@ -11,6 +11,7 @@ packages=(
   libgtest-dev                      # unit tests
   dataset-fashion-mnist             # the real data of the examples and end-to-end tests
   gnuplot-nox                       # plots of `ipm-dist report`
+  slurm-wlm munge                   # srun and sbatch; the tests start a real single-node Slurm
   python3-torch python3-numpy python3-h5py  # reference loop, fixtures, bad-input test files
 )
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs dependencies, builds, packs the real Fashion-MNIST and runs
-# examples/quickstart.toml (the four losses on a one-negative-label prior) on 2 MPI ranks
-# (two groups of one rank, two jobs each), printing per-epoch progress and the results.
+# examples/quickstart.toml (four losses x k = 1, 5, 9 negative labels) on 2 MPI ranks (two
+# groups of one rank taking jobs as they free up), printing progress, the summary table and
+# where the plot is.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 "$src/scripts/install-deps.sh"
