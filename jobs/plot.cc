@@ -58,6 +58,7 @@ std::vector<std::filesystem::path> write_plots(const std::filesystem::path& run_
       }
       series[label.empty() ? "all" : label][std::stod(r.point[x].second)] = &r;
     }
+    if (series.empty()) continue;  // nothing finished yet: nothing to draw
     std::ostringstream dat, gp;
     const std::string stem = "plot_" + key;
     gp << "# Redraw with: gnuplot " << stem << ".gp\n"
