@@ -37,7 +37,8 @@ deterministic_metrics() {
   sed -E 's/, "(samples_per_s|step_s|epoch_s)": [^,}]*//g' "$1"
 }
 
-# write_suite FILE NAME [extra TOML lines...]: a suite on the packed Fashion-MNIST.
+# write_suite FILE NAME [extra TOML lines...]: a suite on the packed Fashion-MNIST (or on
+# $SUITE_DATA when set), writing to runs/NAME.
 write_suite() {
   local file=$1 name=$2
   shift 2
@@ -45,7 +46,7 @@ write_suite() {
     echo "name = \"$name\""
     echo "output = \"runs/$name\""
     echo "[data]"
-    echo "file = \"$FM_H5\""
+    echo "file = \"${SUITE_DATA:-$FM_H5}\""
     for line in "$@"; do echo "$line"; done
   } > "$file"
 }

@@ -7,23 +7,11 @@ source "$(dirname "$0")/slurm_lib.sh"
 d=$(test_dir srun)
 cd "$d"
 small_h5 small.h5 384 200
+SUITE_DATA=small.h5
 suite() {  # name ranks_per_job
-  cat > "$1.toml" <<TOML
-name = "$1"
-output = "runs/$1"
-[data]
-file = "small.h5"
-[train]
-batch = 32
-epochs = 2
-normalizer = "global"
-precision = "float64"
-train_eval = "running"
-[run]
-ranks_per_job = $2
-[sweep]
-"train.loss" = ["qr", "rq"]
-TOML
+  write_suite "$1.toml" "$1" "[train]" "batch = 32" "epochs = 2" 'normalizer = "global"' \
+    'precision = "float64"' 'train_eval = "running"' "[run]" "ranks_per_job = $2" \
+    "[sweep]" '"train.loss" = ["qr", "rq"]'
 }
 suite one 1
 suite two 2

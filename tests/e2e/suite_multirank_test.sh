@@ -6,25 +6,11 @@ source "$(dirname "$0")/lib.sh"
 d=$(test_dir suite_multirank)
 cd "$d"
 small_h5 small.h5 384 300
+SUITE_DATA=small.h5
 suite() {  # name ranks_per_job
-  cat > "$1.toml" <<TOML
-name = "$1"
-output = "runs/$1"
-[data]
-file = "small.h5"
-[train]
-lr = 1e-3
-batch = 32
-epochs = 2
-normalizer = "global"
-precision = "float64"
-train_eval = "running"
-[run]
-ranks_per_job = $2
-[sweep]
-"train.loss" = ["ce", "qr", "rq"]
-"train.seed" = [0, 1]
-TOML
+  write_suite "$1.toml" "$1" "[train]" "lr = 1e-3" "batch = 32" "epochs = 2" \
+    'normalizer = "global"' 'precision = "float64"' 'train_eval = "running"' "[run]" \
+    "ranks_per_job = $2" "[sweep]" '"train.loss" = ["ce", "qr", "rq"]' '"train.seed" = [0, 1]'
 }
 suite one 1
 suite four 2

@@ -6,24 +6,11 @@ source "$(dirname "$0")/lib.sh"
 d=$(test_dir suite_resume)
 cd "$d"
 small_h5 small.h5 512 200
+SUITE_DATA=small.h5
 suite() {
-  cat > "$1.toml" <<TOML
-name = "$1"
-output = "runs/$1"
-[data]
-file = "small.h5"
-[train]
-lr = 1e-3
-batch = 64
-epochs = 3
-train_eval = "running"
-normalizer = "global"
-[run]
-ranks_per_job = 1
-[sweep]
-"train.loss" = ["ce", "nll", "qr", "rq"]
-"train.seed" = [0, 1]
-TOML
+  write_suite "$1.toml" "$1" "[train]" "lr = 1e-3" "batch = 64" "epochs = 3" \
+    'train_eval = "running"' 'normalizer = "global"' "[run]" "ranks_per_job = 1" "[sweep]" \
+    '"train.loss" = ["ce", "nll", "qr", "rq"]' '"train.seed" = [0, 1]'
 }
 suite whole
 suite killed
