@@ -23,7 +23,6 @@ class Communicator {
   virtual void allreduce_sum(torch::Tensor& t) = 0;
   virtual void allreduce_max(torch::Tensor& t) = 0;
   virtual void broadcast(torch::Tensor& t, int root) = 0;
-  virtual void barrier() {}
   virtual const char* backend() const = 0;
 
   // Seconds and bytes of all-reduce since the last take_comm_stats() (then reset).

@@ -91,6 +91,4 @@ void MpiCommunicator::broadcast(torch::Tensor& t, int root) {
             "MPI_Bcast");
 }
 
-void MpiCommunicator::barrier() { mpi_check(MPI_Barrier(comm_), "MPI_Barrier"); }
-
 }  // namespace ipm

@@ -45,7 +45,6 @@ class MpiCommunicator final : public Communicator {
   void allreduce_sum(torch::Tensor& t) override;
   void allreduce_max(torch::Tensor& t) override;
   void broadcast(torch::Tensor& t, int root) override;
-  void barrier() override;
   const char* backend() const override { return "mpi"; }
   MPI_Comm comm() const { return comm_; }
 

@@ -185,7 +185,6 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   if (std::filesystem::exists(ckpt)) {
     state = load_checkpoint(ckpt, net, *opt);
     if (state.ema_running.defined()) set_ema_state(*normalizer, state.ema_running);
-    result.resumed = true;
     if (lead) std::cout << "[" << spec.name << "] resuming after epoch " << state.epochs_done << "\n";
   }
   {
@@ -249,7 +248,6 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   result.epochs = state.epochs_done;
   if (!state.metrics.empty()) {
     result.final_test_acc = state.metrics.back().test_acc;
-    result.final_train_acc = state.metrics.back().train_acc;
     result.peak_test_acc = state.metrics.back().peak_test_acc;
   }
   return result;

@@ -18,8 +18,6 @@ namespace ipm {
 struct JobResult {
   int64_t epochs = 0;
   double final_test_acc = 0.0, peak_test_acc = 0.0;
-  double final_train_acc = 0.0;
-  bool resumed = false;
 };
 
 // Throws ipm::Error for bad data, priors or settings, before the first step where it can.
