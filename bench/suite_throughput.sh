@@ -15,15 +15,7 @@ source "$here/bench/lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bench_pack "$build" "$work"
-/usr/bin/python3 - "$work/fm.h5" "$work/small.h5" "$rows" <<'PY'
-import sys, h5py
-with h5py.File(sys.argv[1]) as src, h5py.File(sys.argv[2], "w") as dst:
-    dst.attrs["num_classes"] = src.attrs["num_classes"]
-    for split, n in (("train", int(sys.argv[3])), ("test", 1000)):
-        g = dst.create_group(split)
-        g["x"] = src[split]["x"][:n]
-        g["y"] = src[split]["y"][:n]
-PY
+/usr/bin/python3 "$here/tools/h5_subset.py" "$work/fm.h5" "$work/small.h5" "$rows" 1000
 suite() {
   cat > "$work/$1.toml" <<TOML
 name = "$1"

@@ -53,16 +53,7 @@ write_suite() {
 
 # small_h5 FILE TRAIN TEST: the first rows of the packed Fashion-MNIST, for quick runs.
 small_h5() {
-  /usr/bin/python3 - "$FM_H5" "$1" "$2" "$3" <<'PY'
-import sys, h5py
-src_path, dst_path, n_train, n_test = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-with h5py.File(src_path) as src, h5py.File(dst_path, "w") as dst:
-    dst.attrs["num_classes"] = src.attrs["num_classes"]
-    for split, n in (("train", n_train), ("test", n_test)):
-        g = dst.create_group(split)
-        g["x"] = src[split]["x"][:n]
-        g["y"] = src[split]["y"][:n]
-PY
+  /usr/bin/python3 "$IPM_SRC/tools/h5_subset.py" "$FM_H5" "$1" "$2" "$3"
 }
 
 MPIRUN=(mpirun --oversubscribe)
