@@ -40,10 +40,11 @@ torch::Tensor global_logsumexp(const torch::Tensor& x, Communicator& comm) {
   return GlobalLogSumExp::apply(x, reinterpret_cast<int64_t>(&comm));
 }
 
-torch::Tensor GlobalEmaNormalizer::log_batch_mean(const torch::Tensor& log_q) {
-  torch::Tensor rows = torch::tensor({static_cast<double>(log_q.size(0))}, torch::kFloat64);
+std::pair<torch::Tensor, int64_t> GlobalEmaNormalizer::log_batch_mean(const torch::Tensor& log_q) {
+  torch::Tensor rows = torch::tensor({log_q.size(0)}, torch::kInt64);
   comm_.allreduce_sum(rows);
-  return global_logsumexp(log_q, comm_) - std::log(rows.item<double>());
+  const int64_t n = rows.item<int64_t>();
+  return {global_logsumexp(log_q, comm_) - std::log(static_cast<double>(n)), n};
 }
 
 }  // namespace ipm

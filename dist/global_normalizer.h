@@ -33,10 +33,11 @@ class GlobalNormalizer final : public Normalizer {
 // The ema normalizer with the batch mean taken over the global batch.
 class GlobalEmaNormalizer final : public EmaNormalizer {
  public:
-  GlobalEmaNormalizer(double decay, Communicator& comm) : EmaNormalizer(decay), comm_(comm) {}
+  GlobalEmaNormalizer(EmaOptions options, Communicator& comm)
+      : EmaNormalizer(options), comm_(comm) {}
 
  protected:
-  torch::Tensor log_batch_mean(const torch::Tensor& log_q) override;
+  std::pair<torch::Tensor, int64_t> log_batch_mean(const torch::Tensor& log_q) override;
 
  private:
   Communicator& comm_;

@@ -78,6 +78,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"train.epochs", KeyType::kInt, "1..2^40"},
       {"train.normalizer", KeyType::kString, "local, global, ema"},
       {"train.ema_decay", KeyType::kFloat, "[0, 1)"},
+      {"train.ema_samples", KeyType::kFloat, "(0, 2^40]"},
+      {"train.ema_warmup", KeyType::kInt, "0..2^40"},
       {"train.seed", KeyType::kInt, "0..2^40"},
       {"train.train_eval", KeyType::kString, "full, running"},
       {"train.train_subset", KeyType::kInt, "0..2^40 (0 = all rows)"},
@@ -136,6 +138,10 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     s.train.normalizer = one_of(k, v, where, {"local", "global", "ema"});
   } else if (key == "train.ema_decay") {
     s.train.ema_decay = in_range(k, as_float(k, v, where), 0.0, 0.999999, where);
+  } else if (key == "train.ema_samples") {
+    s.train.ema_samples = in_range(k, as_float(k, v, where), 1e-300, static_cast<double>(kBig), where);
+  } else if (key == "train.ema_warmup") {
+    s.train.ema_warmup = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
   } else if (key == "train.seed") {
     s.train.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
   } else if (key == "train.train_eval") {
@@ -172,7 +178,9 @@ std::string spec_to_toml(const JobSpec& s) {
     << "\noptimizer = " << str(s.train.optimizer) << "\nlr = " << num(s.train.lr)
     << "\nweight_decay = " << num(s.train.weight_decay) << "\nbatch = " << s.train.batch
     << "\nepochs = " << s.train.epochs << "\nnormalizer = " << str(s.train.normalizer)
-    << "\nema_decay = " << num(s.train.ema_decay) << "\nseed = " << s.train.seed
+    << "\nema_decay = " << num(s.train.ema_decay)
+    << "\nema_samples = " << num(s.train.ema_samples) << "\nema_warmup = " << s.train.ema_warmup
+    << "\nseed = " << s.train.seed
     << "\ntrain_eval = " << str(s.train.train_eval)
     << "\ntrain_subset = " << s.train.train_subset
     << "\nprecision = " << str(s.train.precision) << "\n\n[run]\nranks_per_job = "

@@ -9,6 +9,8 @@
 // per-sample-independent constant; only its variation over l matters.
 #pragma once
 
+#include <utility>
+
 #include <torch/torch.h>
 
 namespace ipm {
@@ -29,36 +31,53 @@ class LocalNormalizer final : public Normalizer {
   const char* name() const override { return "local"; }
 };
 
-// Beyond the paper (App. B suggests estimating the denominator "across multiple batches").
-// Z_l = (1 - w) * mean_i q_il (this batch, differentiable) + w * m_l (detached running mean),
-// then m <- decay * m + (1 - decay) * mean_i q_il. Means, not sums, so batches of any size
-// are comparable; w = decay once warm, 0 on the first batch. Computed in log space (a class
-// whose q underflows in every row would otherwise give log 0). A distributed caller
-// overrides log_batch_mean to supply the global mean of q (its own all-reduce).
-// EXPERIMENTAL, measured unstable: RQ with it collapses to one class at every batch size
-// tried (8, 64, 256; decay 0.5-0.9; lr 1e-3 and 1e-4), while decay 0 (= local) trains.
-// Why: with part of Z detached, a sample lowers its loss by moving q toward the classes
-// whose Z is small (r ~ p q / Z), and nothing pushes back; with Z over the batch, raising
-// q_i(l) raises Z_l in the same backward pass, and that gradient is what stops the herding.
-// Also tried and failed the same way: the value from the mixture with the gradient of the
-// batch alone, and Z over past batches re-evaluated by the current model (no gradient).
-// For small per-rank batches, use `global` over more ranks.
+// Beyond the paper (App. B: "it may be beneficial to estimate the denominator of Eq. 2 across
+// multiple batches"), for small batches, where a batch normalizer forces every class to be
+// assigned within each batch even when the batch holds no sample of it (Table B.1).
+//
+// The running per-class mean m of q over past batches (detached) counts as `samples`
+// pseudo-samples beside the B rows of this batch (differentiable):
+//   Z_l = (B * mean_i q_il + K * m_l) / (B + K),   m <- decay * m + (1 - decay) * mean_i q_il
+// Means, not sums, so batches of any size are comparable (the scale of Z cancels in r).
+// For the first `warmup` steps Z is this batch's alone (= local/global) while m warms up.
+//
+// Why this form (measured; see the issue note and bench/README.md): the gradient through
+// the batch's own part of Z is what makes training leave the trivial fixed point where q is
+// the same for every x (r = p there); a normalizer dominated by a detached estimate from
+// the start never leaves it, and one mixed in at a fixed weight regardless of B (the first
+// version: Z = (1 - w) * batch + w * m with w = 0.5-0.9) collapsed to one or two classes
+// at every batch size. With the warm-up and a weight K / (B + K) that shrinks as the batch
+// grows, RQ at batch 8 trains past `local` at batch 8 and 256.
+struct EmaOptions {
+  double decay = 0.99;   // of the running mean, per step
+  double samples = 16;   // K: how many samples the running mean counts as
+  int64_t warmup = 500;  // steps with the batch's own normalizer first
+};
+
 class EmaNormalizer : public Normalizer {
  public:
-  explicit EmaNormalizer(double decay);
+  explicit EmaNormalizer(EmaOptions options);
   torch::Tensor log_z(const torch::Tensor& log_q) override;
   const char* name() const override { return "ema"; }
-  // Running mean of q per class [L] (undefined before the first batch); part of a checkpoint.
-  torch::Tensor running_mean() const;
-  void set_running_mean(const torch::Tensor& m);
+
+  // What a checkpoint needs: the running mean of q per class [L] (undefined before the first
+  // training batch) and the number of training steps seen.
+  struct State {
+    torch::Tensor running_mean;
+    int64_t steps = 0;
+  };
+  State state() const;
+  void set_state(const State& s);
 
  protected:
-  // log mean_i q_il over the rows the normalizer spans, differentiable. [L]
-  virtual torch::Tensor log_batch_mean(const torch::Tensor& log_q);
+  // log mean_i q_il over the rows the normalizer spans, differentiable [L], and how many rows
+  // that is. A distributed caller overrides it to span the global batch.
+  virtual std::pair<torch::Tensor, int64_t> log_batch_mean(const torch::Tensor& log_q);
 
  private:
-  double decay_;
+  EmaOptions options_;
   torch::Tensor log_running_;
+  int64_t steps_ = 0;
 };
 
 }  // namespace ipm

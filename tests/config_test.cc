@@ -136,6 +136,8 @@ void ExpectSameSpec(const JobSpec& a, const JobSpec& b, const std::string& ctx) 
   EXPECT_EQ(a.train.epochs, b.train.epochs);
   EXPECT_EQ(a.train.normalizer, b.train.normalizer);
   EXPECT_EQ(a.train.ema_decay, b.train.ema_decay);
+  EXPECT_EQ(a.train.ema_samples, b.train.ema_samples);
+  EXPECT_EQ(a.train.ema_warmup, b.train.ema_warmup);
   EXPECT_EQ(a.train.seed, b.train.seed);
   EXPECT_EQ(a.train.train_eval, b.train.train_eval);
   EXPECT_EQ(a.train.train_subset, b.train.train_subset);
@@ -186,6 +188,8 @@ const char* kFullSuite =
     "epochs = 7\n"
     "normalizer = \"ema\"\n"
     "ema_decay = 0.95\n"
+    "ema_samples = 2.5\n"
+    "ema_warmup = 30\n"
     "seed = 42\n"
     "train_eval = \"running\"\n"
     "train_subset = 1000\n"
@@ -283,6 +287,8 @@ TEST_F(ConfigTest, EveryContractKeyIsAcceptedAndLandsInTheSpec) {
   EXPECT_EQ(j.train.epochs, 7);
   EXPECT_EQ(j.train.normalizer, "ema");
   EXPECT_EQ(j.train.ema_decay, 0.95);
+  EXPECT_EQ(j.train.ema_samples, 2.5);
+  EXPECT_EQ(j.train.ema_warmup, 30);
   EXPECT_EQ(j.train.seed, 42u);
   EXPECT_EQ(j.train.train_eval, "running");
   EXPECT_EQ(j.train.train_subset, 1000);
@@ -536,6 +542,8 @@ TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
       {"train", "seed = -1", "train.seed"},
       {"train", "weight_decay = -0.1", "train.weight_decay"},
       {"train", "ema_decay = 1.0", "train.ema_decay"},
+      {"train", "ema_samples = 0", "train.ema_samples"},
+      {"train", "ema_warmup = -1", "train.ema_warmup"},
       {"train", "train_subset = -1", "train.train_subset"},
       {"prior", "k = 0", "prior.k"},
       {"prior", "prob = 1.5", "prior.prob"},
@@ -948,6 +956,8 @@ TEST_F(ConfigTest, SpecToTomlRoundTripsAwkwardValues) {
   spec.train.lr = 1e-300;
   spec.train.weight_decay = 10.0;
   spec.train.ema_decay = 0.999999;
+  spec.train.ema_samples = 1e-3;
+  spec.train.ema_warmup = int64_t{1} << 40;
   spec.train.seed = (uint64_t{1} << 40) - 1;
   spec.train.batch = int64_t{1} << 40;
   spec.train.epochs = 1;

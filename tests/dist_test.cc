@@ -112,7 +112,7 @@ TEST(GlobalEmaNormalizer, FirstBatchEqualsGlobalMeanOfQ) {
   const int64_t m = 10, l = 4;
   const GlobalBatch b = make_batch(m, l, 3);
   const RankSlice s = rank_slice(m, world().rank(), world().size());
-  GlobalEmaNormalizer ema(0.9, world());
+  GlobalEmaNormalizer ema(EmaOptions{}, world());
   const torch::Tensor log_z = ema.log_z(b.log_q.narrow(0, s.begin, s.size()));
   const torch::Tensor expect = b.log_q.exp().mean(0).log();
   EXPECT_TRUE(torch::allclose(log_z, expect, 1e-12, 1e-12));

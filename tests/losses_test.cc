@@ -28,6 +28,14 @@
 
 namespace {
 
+ipm::EmaOptions ema_options(double decay, double samples, int64_t warmup) {
+  ipm::EmaOptions o;
+  o.decay = decay;
+  o.samples = samples;
+  o.warmup = warmup;
+  return o;
+}
+
 using ipm::LossKind;
 using torch::Tensor;
 
@@ -301,11 +309,11 @@ TEST_P(FiniteDifferences, WarmEmaNormalizerMatchesAutograd) {
   const Tensor prior = mixed_prior(10, 6, 12);
   torch::manual_seed(13);
   const Tensor running = torch::softmax(torch::randn({6}, f64()), 0);
-  const double decay = 0.7;
-  // Every evaluation starts from the same running mean (log_z updates it while grad is on).
+  // Past the warm-up, so the running mean takes part (as 6 samples beside the batch of 10).
+  // Every evaluation starts from the same state (log_z updates it while grad is on).
   auto fresh = [&] {
-    ipm::EmaNormalizer ema(decay);
-    ema.set_running_mean(running.clone());
+    ipm::EmaNormalizer ema(ema_options(0.7, 6.0, 1));
+    ema.set_state({running.clone(), 5});
     return ema;
   };
   ipm::EmaNormalizer ema = fresh();
@@ -493,50 +501,77 @@ TEST(FlattenClasses, PixelsBecomeSamples) {
 // ---------------------------------------------------------------------------------------------
 // EMA normalizer
 
-TEST(EmaNormalizer, FirstBatchIsLocalMeanAndMixesLater) {
-  const double decay = 0.9;
+TEST(EmaNormalizer, LocalDuringWarmupThenCountsTheRunningMeanAsKSamples) {
+  const double decay = 0.9, k = 4.0;
   const Tensor q1 = random_log_q(8, 5, 1.5, 81);
   const Tensor q2 = random_log_q(8, 5, 1.5, 82);
   const Tensor q3 = random_log_q(6, 5, 1.5, 83);  // another batch size: means are comparable
-  ipm::EmaNormalizer ema(decay);
+  ipm::EmaNormalizer ema(ema_options(decay, k, /*warmup=*/1));
   ipm::LocalNormalizer local;
-  EXPECT_FALSE(ema.running_mean().defined());
+  EXPECT_FALSE(ema.state().running_mean.defined());
   EXPECT_STREQ(ema.name(), "ema");
 
-  // Batch 1: log Z = log mean_i q_i = local log Z - log M.
+  // Step 1 (warm-up): log Z = log mean_i q_i = local log Z - log M; m starts at that mean.
   const Tensor z1 = ema.log_z(q1);
   EXPECT_TRUE(AllClose(z1, local.log_z(q1) - std::log(8.0), 1e-13, 1e-13));
   const Tensor m1 = q1.exp().mean(0);
-  ASSERT_TRUE(ema.running_mean().defined());
-  EXPECT_TRUE(AllClose(ema.running_mean(), m1, 1e-14, 1e-15));
+  ASSERT_TRUE(ema.state().running_mean.defined());
+  EXPECT_TRUE(AllClose(ema.state().running_mean, m1, 1e-14, 1e-15));
+  EXPECT_EQ(ema.state().steps, 1);
 
-  // Batch 2: Z = (1 - w) mean_2 + w m_1 with w = decay; then m <- decay m + (1 - decay) mean_2.
+  // Step 2: Z = (B mean_2 + K m_1) / (B + K); then m <- decay m + (1 - decay) mean_2.
   const Tensor m2 = q2.exp().mean(0);
   const Tensor z2 = ema.log_z(q2);
-  EXPECT_TRUE(AllClose(z2, ((1 - decay) * m2 + decay * m1).log(), 1e-13, 1e-13));
+  EXPECT_TRUE(AllClose(z2, ((8 * m2 + k * m1) / (8 + k)).log(), 1e-13, 1e-13));
   EXPECT_FALSE(AllClose(z2, local.log_z(q2) - std::log(8.0), 1e-6, 1e-6)) << "did not mix";
   const Tensor run2 = decay * m1 + (1 - decay) * m2;
-  EXPECT_TRUE(AllClose(ema.running_mean(), run2, 1e-14, 1e-15));
+  EXPECT_TRUE(AllClose(ema.state().running_mean, run2, 1e-14, 1e-15));
 
+  // A batch of 6 weighs 6 / (6 + K) against the running mean.
   const Tensor z3 = ema.log_z(q3);
-  EXPECT_TRUE(AllClose(z3, ((1 - decay) * q3.exp().mean(0) + decay * run2).log(), 1e-13, 1e-13));
+  EXPECT_TRUE(AllClose(z3, ((6 * q3.exp().mean(0) + k * run2) / (6 + k)).log(), 1e-13, 1e-13));
+  EXPECT_EQ(ema.state().steps, 3);
 
-  // Evaluation (no grad) reads the running mean without moving it.
-  const Tensor before = ema.running_mean().clone();
+  // Evaluation (no grad) reads the running mean without moving it or counting a step.
+  const Tensor before = ema.state().running_mean.clone();
   {
     torch::NoGradGuard no_grad;
     ema.log_z(q1);
   }
-  EXPECT_TRUE(torch::equal(ema.running_mean(), before));
+  EXPECT_TRUE(torch::equal(ema.state().running_mean, before));
+  EXPECT_EQ(ema.state().steps, 3);
 }
 
-TEST(EmaNormalizer, FirstBatchLossesEqualLocalOnes) {
-  // The -log M shift cancels in r, so QR and RQ are the paper's local losses on batch 1.
+TEST(EmaNormalizer, StateRoundTripResumesTheSameSequence) {
+  const std::vector<Tensor> batches = {random_log_q(8, 5, 1.5, 84), random_log_q(8, 5, 1.5, 85),
+                                       random_log_q(8, 5, 1.5, 86), random_log_q(8, 5, 1.5, 87)};
+  const ipm::EmaOptions o = ema_options(0.8, 8.0, /*warmup=*/2);
+  ipm::EmaNormalizer straight(o);
+  std::vector<Tensor> expect;
+  for (const Tensor& b : batches) expect.push_back(straight.log_z(b));
+  // Stop after two steps (still warming up the third time), restore into a fresh one.
+  ipm::EmaNormalizer first(o);
+  first.log_z(batches[0]);
+  first.log_z(batches[1]);
+  ipm::EmaNormalizer resumed(o);
+  resumed.set_state(first.state());
+  for (size_t i = 2; i < batches.size(); ++i) {
+    EXPECT_TRUE(torch::equal(resumed.log_z(batches[i]), expect[i])) << "step " << i;
+  }
+  // Without the step count the warm-up would restart and step 3 would differ.
+  ipm::EmaNormalizer no_steps(o);
+  no_steps.set_state({first.state().running_mean, 0});
+  EXPECT_FALSE(torch::equal(no_steps.log_z(batches[2]), expect[2]));
+}
+
+TEST(EmaNormalizer, WarmupLossesEqualLocalOnes) {
+  // The -log M shift cancels in r, so QR and RQ are the paper's local losses while warming up.
   const Tensor log_q = random_log_q(11, 6, 2.0, 91);
   const Tensor prior = mixed_prior(11, 6, 92);
   for (LossKind kind : {LossKind::kQR, LossKind::kRQ}) {
     SCOPED_TRACE(ipm::loss_name(kind));
-    ipm::EmaNormalizer ema(0.5);
+    ipm::EmaNormalizer ema(ema_options(0.5, 16.0, 10));
+    ema.set_state({torch::softmax(torch::randn({6}, f64()), 0), 3});  // warm, but in warm-up
     const ValueGrad e = value_and_grad(kind, log_q, prior, ema);
     const ValueGrad l = local_value_and_grad(kind, log_q, prior);
     EXPECT_TRUE(AllClose(e.value, l.value, 1e-12, 1e-12));
@@ -546,7 +581,7 @@ TEST(EmaNormalizer, FirstBatchLossesEqualLocalOnes) {
 
 TEST(EmaNormalizer, GradientFlowsToLogQAndRunningMeanIsDetached) {
   const Tensor prior = mixed_prior(9, 5, 101);
-  ipm::EmaNormalizer ema(0.8);
+  ipm::EmaNormalizer ema(ema_options(0.8, 9.0, 1));
   for (int step = 0; step < 3; ++step) {
     SCOPED_TRACE("step " + std::to_string(step));
     Tensor x = random_log_q(9, 5, 2.0, 102 + step).set_requires_grad(true);
@@ -556,22 +591,24 @@ TEST(EmaNormalizer, GradientFlowsToLogQAndRunningMeanIsDetached) {
     z.sum().backward();
     ASSERT_TRUE(x.grad().defined());
     EXPECT_GT(x.grad().abs().sum().item<double>(), 0.0);
-    EXPECT_FALSE(ema.running_mean().requires_grad());
-    EXPECT_FALSE(ema.running_mean().grad_fn());
+    EXPECT_FALSE(ema.state().running_mean.requires_grad());
+    EXPECT_FALSE(ema.state().running_mean.grad_fn());
     // And through a whole RQ loss.
     Tensor y = x.detach().clone().set_requires_grad(true);
     ipm::per_sample_loss(LossKind::kRQ, y, prior, ema).mean().backward();
     ASSERT_TRUE(y.grad().defined());
     EXPECT_TRUE(AllFinite(y.grad()));
     EXPECT_GT(y.grad().abs().sum().item<double>(), 0.0);
-    EXPECT_FALSE(ema.running_mean().requires_grad());
+    EXPECT_FALSE(ema.state().running_mean.requires_grad());
   }
 }
 
-TEST(EmaNormalizer, RejectsDecayOutsideUnitInterval) {
-  EXPECT_THROW(ipm::EmaNormalizer(1.0), ipm::Error);
-  EXPECT_THROW(ipm::EmaNormalizer(-0.1), ipm::Error);
-  EXPECT_NO_THROW(ipm::EmaNormalizer(0.0));
+TEST(EmaNormalizer, RejectsBadOptions) {
+  EXPECT_THROW(ipm::EmaNormalizer(ema_options(1.0, 16, 0)), ipm::Error);
+  EXPECT_THROW(ipm::EmaNormalizer(ema_options(-0.1, 16, 0)), ipm::Error);
+  EXPECT_THROW(ipm::EmaNormalizer(ema_options(0.5, 0.0, 0)), ipm::Error);
+  EXPECT_THROW(ipm::EmaNormalizer(ema_options(0.5, 16, -1)), ipm::Error);
+  EXPECT_NO_THROW(ipm::EmaNormalizer(ema_options(0.0, 16, 0)));
 }
 
 // ---------------------------------------------------------------------------------------------

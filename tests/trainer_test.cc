@@ -102,6 +102,7 @@ TEST(Checkpoint, RoundTripsModelOptimizerAndHistory) {
   state.metrics.resize(1);
   state.metrics[0].epoch = 1;
   state.metrics[0].test_acc = 0.5;
+  state.ema = {torch::tensor({0.25, 0.75}, torch::kFloat64), 1234};
   save_checkpoint(dir / "c.pt", *a, opt_a, state);
 
   torch::manual_seed(2);
@@ -110,6 +111,9 @@ TEST(Checkpoint, RoundTripsModelOptimizerAndHistory) {
   const TrainState got = load_checkpoint(dir / "c.pt", *b, opt_b);
   EXPECT_EQ(got.epochs_done, 1);
   EXPECT_EQ(got.metrics[0].test_acc, 0.5);
+  ASSERT_TRUE(got.ema.running_mean.defined());
+  EXPECT_TRUE(torch::equal(got.ema.running_mean, state.ema.running_mean));
+  EXPECT_EQ(got.ema.steps, 1234);  // the ema warm-up does not restart on resume
   for (size_t i = 0; i < a->parameters().size(); ++i) {
     EXPECT_TRUE(torch::equal(a->parameters()[i], b->parameters()[i]));
   }

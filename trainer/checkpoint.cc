@@ -14,8 +14,11 @@ void save_checkpoint(const std::filesystem::path& file, torch::nn::Module& model
   archive.write("optimizer", opt_archive);
   archive.write("epochs_done", c10::IValue(state.epochs_done));
   archive.write("metrics", metrics_to_tensor(state.metrics));
-  archive.write("has_ema", c10::IValue(state.ema_running.defined()));
-  if (state.ema_running.defined()) archive.write("ema_running", state.ema_running);
+  archive.write("has_ema", c10::IValue(state.ema.running_mean.defined()));
+  if (state.ema.running_mean.defined()) {
+    archive.write("ema_running", state.ema.running_mean);
+    archive.write("ema_steps", c10::IValue(state.ema.steps));
+  }
   AtomicPath out(file);
   archive.save_to(out.tmp().string());
   out.commit();
@@ -38,7 +41,11 @@ TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module&
     archive.read("metrics", metrics);
     state.metrics = metrics_from_tensor(metrics);
     archive.read("has_ema", v);
-    if (v.toBool()) archive.read("ema_running", state.ema_running);
+    if (v.toBool()) {
+      archive.read("ema_running", state.ema.running_mean);
+      archive.read("ema_steps", v);
+      state.ema.steps = v.toInt();
+    }
   } catch (const c10::Error& e) {
     throw Error(file.string() + ": cannot resume from this checkpoint (" +
                 std::string(e.what_without_backtrace()) +

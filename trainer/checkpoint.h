@@ -2,7 +2,7 @@
 // defines: ipm::TrainState, ipm::save_checkpoint, ipm::load_checkpoint
 //
 // Resume is exact: data order and priors are functions of (seed, epoch, index), so model,
-// optimizer state, the ema normalizer's running mean and the epoch count are all there is.
+// optimizer state, the ema normalizer's running mean and step count and the epoch count are all there is.
 #pragma once
 
 #include <filesystem>
@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include "losses/normalizer.h"
 #include "trainer/metrics_log.h"
 
 namespace ipm {
@@ -18,7 +19,7 @@ namespace ipm {
 struct TrainState {
   int64_t epochs_done = 0;
   std::vector<EpochMetrics> metrics;       // one per epoch done; metrics.jsonl is made from it
-  torch::Tensor ema_running;               // undefined unless normalizer = ema
+  EmaNormalizer::State ema;                // running mean undefined unless normalizer = ema
 };
 
 // Written to a temporary file and renamed: a crash leaves the previous checkpoint intact.

@@ -24,7 +24,9 @@ struct TrainSpec {
   int64_t batch = 256;              // the global batch
   int64_t epochs = 300;
   std::string normalizer = "local"; // local | global | ema
-  double ema_decay = 0.9;
+  double ema_decay = 0.99;          // ema: decay of the running mean of q, per step
+  double ema_samples = 16;          // ema: how many samples the running mean counts as
+  int64_t ema_warmup = 500;         // ema: steps with the batch's own normalizer first
   uint64_t seed = 0;
   std::string train_eval = "full";  // full: accuracy of q over the train split after each
                                     // epoch (the paper's); running: during the epoch's steps

@@ -3,20 +3,20 @@
 #pragma once
 
 #include <memory>
-#include <string>
 
 #include "dist/communicator.h"
 #include "losses/normalizer.h"
+#include "trainer/job_spec.h"
 
 namespace ipm {
 
 // local: this rank's rows (the paper's Fig. 2 per rank); global: the whole global batch,
-// all-reduced; ema: a running mean over past global batches mixed with this one.
-std::unique_ptr<Normalizer> make_normalizer(const std::string& name, double ema_decay,
-                                            Communicator& comm);
+// all-reduced; ema: a running mean over past global batches beside this one
+// (train.ema_decay, ema_samples, ema_warmup).
+std::unique_ptr<Normalizer> make_normalizer(const TrainSpec& t, Communicator& comm);
 
-// The ema normalizer's running mean (checkpointed), or an undefined tensor for the others.
-torch::Tensor ema_state(const Normalizer& n);
-void set_ema_state(Normalizer& n, const torch::Tensor& running);
+// The ema normalizer's state (checkpointed); an undefined running mean for the others.
+EmaNormalizer::State ema_state(const Normalizer& n);
+void set_ema_state(Normalizer& n, const EmaNormalizer::State& s);
 
 }  // namespace ipm

@@ -172,11 +172,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   }
   auto opt = make_optimizer(t, net.parameters());
   GradReducer reducer(net.parameters(), comm);
-  auto normalizer = make_normalizer(t.normalizer, t.ema_decay, comm);
-  if (lead && t.normalizer == "ema") {
-    std::cerr << "ipm-dist: warning: train.normalizer = \"ema\" is experimental and was "
-                 "measured to collapse RQ training (see losses/normalizer.h)\n";
-  }
+  auto normalizer = make_normalizer(t, comm);
 
   std::filesystem::create_directories(job_dir);
   const std::filesystem::path ckpt = job_dir / "checkpoint.pt";
@@ -184,7 +180,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   JobResult result;
   if (std::filesystem::exists(ckpt)) {
     state = load_checkpoint(ckpt, net, *opt);
-    if (state.ema_running.defined()) set_ema_state(*normalizer, state.ema_running);
+    if (state.ema.running_mean.defined()) set_ema_state(*normalizer, state.ema);
     if (lead) std::cout << "[" << spec.name << "] resuming after epoch " << state.epochs_done << "\n";
   }
   {
@@ -232,7 +228,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
 
     state.epochs_done = epoch;
     state.metrics.push_back(m);
-    state.ema_running = ema_state(*normalizer);
+    state.ema = ema_state(*normalizer);
     if (lead) {
       // Checkpoint first: metrics.jsonl never runs ahead of what a restart resumes from.
       save_checkpoint(ckpt, net, *opt, state);
