@@ -2,8 +2,8 @@
 # Ranking training does not depend on the number of ranks: pairs are sliced whole over ranks
 # and the global normalizer all-reduces each position's Z (Eq. 6), so 1 and 2 ranks end with
 # the same parameters in float64 (measured ~1e-12 relative; as dist_invariance_test.sh shows
-# for classification), for
-# both normalizations. The local normalizer on 2 ranks trains a different model.
+# for classification), for both normalizations. The local normalizer on 2 ranks trains a
+# different model.
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir ranking_dist)
 cd "$d"

@@ -3,7 +3,7 @@
 # its q(l|x) over the train split (`ipm-dist export-prior`) as /train/prior of a new file;
 # the file holds the same x and y, its prior rows are distributions whose argmax agrees with
 # y exactly as often as the job's own final train accuracy says; a second suite trains from
-# it with prior.kind = "stored" and learns. Bad input leaves no file behind.
+# it with prior.kind = "stored" (CE on the soft prior: distillation) and learns. Bad input leaves no file behind.
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir stored_prior)
 cd "$d"
@@ -38,10 +38,12 @@ PY
 pass "export-prior writes x, y and q as /train/prior"
 
 SUITE_DATA=prior.h5 write_suite student.toml student "[prior]" "kind = \"stored\"" \
-  "smoothing = 1e-4" "[train]" "loss = \"rq\"" "lr = 1e-3" "batch = 128" "epochs = 2"
+  "[train]" "loss = \"ce\"" "lr = 1e-3" "batch = 128" "epochs = 3"
 "$IPM" student.toml > student.log
 acc=$(tail -n 1 runs/student/jobs/student/metrics.jsonl | sed 's/.*"test_acc": \([^,}]*\).*/\1/')
-awk -v a="$acc" 'BEGIN { exit !(a >= 0.5) }' || fail "stored-prior student test accuracy $acc < 0.5"
+# The teacher's q (4 epochs) is soft; CE on it distills the teacher (test ~0.6); a prior file
+# whose rows were misaligned with x would leave the student near chance (0.1).
+awk -v a="$acc" 'BEGIN { exit !(a >= 0.45) }' || fail "stored-prior student test accuracy $acc < 0.45"
 pass "a suite trains from the stored prior (test accuracy $acc)"
 
 expect_error "missing job directory" "nojob/config.toml: not found" \
