@@ -73,6 +73,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"prior.pairs", KeyType::kInt, "0..2^40 (ranking: pairs of training rows; 0 = rows / 2)"},
       {"prior.ties", KeyType::kString, "triangle, diagonal"},
       {"prior.pair_normalizer", KeyType::kString, "position, pooled"},
+      {"prior.pair_source", KeyType::kString, "seeded, file"},
       {"train.loss", KeyType::kString, "ce, nll, qr, rq, f2"},
       {"train.optimizer", KeyType::kString, "adam, adamw"},
       {"train.lr", KeyType::kFloat, "(0, 10]"},
@@ -129,6 +130,8 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     s.prior.ties = one_of(k, v, where, {"triangle", "diagonal"});
   } else if (key == "prior.pair_normalizer") {
     s.prior.pair_normalizer = one_of(k, v, where, {"position", "pooled"});
+  } else if (key == "prior.pair_source") {
+    s.prior.pair_source = one_of(k, v, where, {"seeded", "file"});
   } else if (key == "train.loss") {
     s.train.loss = one_of(k, v, where, {"ce", "nll", "qr", "rq", "f2"});
   } else if (key == "train.optimizer") {
@@ -179,6 +182,7 @@ std::string spec_to_toml(const JobSpec& s) {
     << "\nprob = " << num(s.prior.prob) << "\nsmoothing = " << num(s.prior.smoothing)
     << "\nseed = " << s.prior.seed << "\npairs = " << s.prior.pairs
     << "\nties = " << str(s.prior.ties) << "\npair_normalizer = " << str(s.prior.pair_normalizer)
+    << "\npair_source = " << str(s.prior.pair_source)
     << "\n\n[train]\nloss = " << str(s.train.loss)
     << "\noptimizer = " << str(s.train.optimizer) << "\nlr = " << num(s.train.lr)
     << "\nweight_decay = " << num(s.train.weight_decay) << "\nbatch = " << s.train.batch

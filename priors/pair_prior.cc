@@ -21,6 +21,8 @@ void check_ranking_spec(const PriorSpec& spec) {
             "prior.pair_normalizer = '" << spec.pair_normalizer
                                         << "' is unknown (expected position or pooled)");
   IPM_CHECK(spec.pairs >= 0, "prior.pairs = " << spec.pairs << " must be >= 0 (0 = all)");
+  IPM_CHECK(spec.pair_source == "seeded" || spec.pair_source == "file",
+            "prior.pair_source = '" << spec.pair_source << "' is unknown (expected seeded or file)");
 }
 
 RankedPairs make_ranked_pairs(const torch::Tensor& y, int64_t num_classes, int64_t count,
@@ -57,6 +59,32 @@ RankedPairs make_ranked_pairs(const torch::Tensor& y, int64_t num_classes, int64
     p.order.push_back(pair_order_of(yp[ra], yp[rb]));
   }
   return p;
+}
+
+RankedPairs pairs_from_table(const torch::Tensor& table, int64_t n, int64_t count,
+                             const std::string& where) {
+  IPM_CHECK(table.dim() == 2 && table.size(1) == 3, where << ": shape must be [P, 3]");
+  const int64_t rows = table.size(0);
+  IPM_CHECK(count >= 0 && count <= rows,
+            "prior.pairs = " << count << " exceeds the " << rows << " pairs in " << where);
+  const int64_t want = count == 0 ? rows : count;
+  const torch::Tensor t = table.to(torch::kInt64).contiguous();
+  const int64_t* p = t.data_ptr<int64_t>();
+  RankedPairs out;
+  for (int64_t j = 0; j < want; ++j) {
+    const int64_t a = p[3 * j], b = p[3 * j + 1], o = p[3 * j + 2];
+    IPM_CHECK(a >= 0 && a < n && b >= 0 && b < n,
+              where << ": pair " << j << " = (" << a << ", " << b << ") references a row "
+                    << "outside the " << n << " training rows");
+    IPM_CHECK(a != b, where << ": pair " << j << " pairs row " << a << " with itself");
+    IPM_CHECK(o == 1 || o == -1 || o == 0,
+              where << ": pair " << j << " has observation " << o
+                    << " (expected 1: first greater, -1: second greater, 0: equal)");
+    out.a.push_back(a);
+    out.b.push_back(b);
+    out.order.push_back(static_cast<PairOrder>(o));
+  }
+  return out;
 }
 
 torch::Tensor ranking_joint_prior(const std::vector<PairOrder>& orders, int64_t num_classes,

@@ -15,7 +15,9 @@
 //                   ties = "diagonal": the tie itself is observed, p = 1/L on l1 = l2
 // Pairs are fixed for the run by prior.seed: a seeded permutation of the training rows cut
 // into consecutive couples, so no row is in two pairs (the paper: "each digit appears in
-// exactly one pair"); prior.pairs = 0 takes all floor(n/2) of them.
+// exactly one pair"); prior.pairs = 0 takes all floor(n/2) of them. With
+// prior.pair_source = "file" the pairs and their observations come from the data file
+// instead (io/h5_pairs.h; real ranking data, no labels needed), checked by pairs_from_table.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +44,13 @@ PairOrder pair_order_of(int64_t y_a, int64_t y_b);
 // of its labels y [n]. Throws ipm::Error naming prior.pairs when the count cannot fit.
 RankedPairs make_ranked_pairs(const torch::Tensor& y, int64_t num_classes, int64_t count,
                               uint64_t seed);
+
+// Pairs from a table int64 [P, 3] (first row, second row, observation in {1, -1, 0}); the
+// first `count` rows (0 = all). Throws ipm::Error naming `where` and the table row for a row
+// index outside [0, n) (n: the rows the job trains on), a pair of one row with itself, an
+// unknown observation, or a count larger than the table.
+RankedPairs pairs_from_table(const torch::Tensor& table, int64_t n, int64_t count,
+                             const std::string& where);
 
 // The joint prior [P, L, L] (float64) for each order of a batch, after additive smoothing
 // eps (p <- (p + eps) / (1 + L^2 eps), App. E.1.3's smoothing on the joint). `reversed`

@@ -30,6 +30,7 @@ struct PriorSpec {
   int64_t pairs = 0;              // ranking: number of pairs (0 = floor(rows / 2))
   std::string ties = "triangle";  // ranking: prior of an "equal" pair: triangle | diagonal
   std::string pair_normalizer = "position";  // ranking: Eq. 6 per position | pooled
+  std::string pair_source = "seeded";  // ranking: seeded (from y) | file (/<split>/pairs)
 };
 
 // What a source may read for one batch. y is ground truth: sources that synthesize weak

@@ -386,6 +386,33 @@ TEST(RankingPairs, CountThatCannotFitIsAnErrorNamingTheKey) {
   EXPECT_THROW(ipm::make_ranked_pairs(torch::full({4}, 12, torch::kInt64), 10, 0, 0), ipm::Error);
 }
 
+TEST(RankingPairs, FromTableChecksRowsSelfPairsAndObservations) {
+  const Tensor t = torch::tensor({0, 1, 1, 2, 3, -1, 4, 0, 0}, torch::kInt64).reshape({3, 3});
+  const ipm::RankedPairs p = ipm::pairs_from_table(t, 5, 0, "f.h5:/train/pairs");
+  EXPECT_EQ(p.size(), 3);
+  EXPECT_EQ(p.a, (std::vector<int64_t>{0, 2, 4}));
+  EXPECT_EQ(p.b, (std::vector<int64_t>{1, 3, 0}));
+  EXPECT_EQ(p.order[1], ipm::PairOrder::kSecondGreater);
+  EXPECT_EQ(ipm::pairs_from_table(t, 5, 2, "w").size(), 2);
+  auto message = [](const Tensor& table, int64_t n, int64_t count) {
+    try {
+      ipm::pairs_from_table(table, n, count, "f.h5:/train/pairs");
+    } catch (const ipm::Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(message(t, 4, 0).find("pair 2 = (4, 0) references a row outside the 4"),
+            std::string::npos) << message(t, 4, 0);
+  const Tensor self = torch::tensor({1, 1, 0}, torch::kInt64).reshape({1, 3});
+  EXPECT_NE(message(self, 5, 0).find("with itself"), std::string::npos);
+  const Tensor obs = torch::tensor({1, 2, 5}, torch::kInt64).reshape({1, 3});
+  EXPECT_NE(message(obs, 5, 0).find("observation 5"), std::string::npos);
+  EXPECT_NE(message(t, 5, 4).find("prior.pairs = 4 exceeds the 3 pairs"), std::string::npos);
+  const Tensor neg = torch::tensor({-1, 2, 0}, torch::kInt64).reshape({1, 3});
+  EXPECT_NE(message(neg, 5, 0).find("references a row outside"), std::string::npos);
+}
+
 // ---------------------------------------------------------------------------------------------
 // F.2
 

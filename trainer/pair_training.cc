@@ -3,11 +3,22 @@
 #include <numeric>
 
 #include "common/error.h"
+#include "io/h5_pairs.h"
 #include "losses/pair_losses.h"
 #include "trainer/small_cnn.h"
 #include "trainer/test_hooks.h"
 
 namespace ipm {
+
+namespace {
+
+RankedPairs load_file_pairs(const JobSpec& spec, int64_t n) {
+  const std::string where = spec.data.file.string() + ":/" + spec.data.train + "/pairs";
+  return pairs_from_table(read_pair_table(spec.data.file, spec.data.train), n,
+                          spec.prior.pairs, where);
+}
+
+}  // namespace
 
 void check_ranking_job(const JobSpec& spec, int64_t n) {
   if (spec.prior.kind != "ranking") return;
@@ -19,10 +30,16 @@ void check_ranking_job(const JobSpec& spec, int64_t n) {
   IPM_CHECK(spec.train.normalizer != "ema",
             "train.normalizer = \"ema\" is not supported with prior.kind = \"ranking\" "
             "(use local or global)");
-  const int64_t p = spec.prior.pairs == 0 ? n / 2 : spec.prior.pairs;
-  IPM_CHECK(p >= 1 && 2 * p <= n,
-            "prior.pairs = " << spec.prior.pairs << " needs " << 2 * p << " distinct training "
-                             << "rows, there are " << n << " (at most " << n / 2 << " pairs)");
+  int64_t p = 0;
+  if (spec.prior.pair_source == "file") {
+    // Every pair of the file, now: a bad one found mid-training would waste the epochs.
+    p = load_file_pairs(spec, n).size();
+  } else {
+    p = spec.prior.pairs == 0 ? n / 2 : spec.prior.pairs;
+    IPM_CHECK(p >= 1 && 2 * p <= n,
+              "prior.pairs = " << spec.prior.pairs << " needs " << 2 * p << " distinct training "
+                               << "rows, there are " << n << " (at most " << n / 2 << " pairs)");
+  }
   IPM_CHECK(spec.train.batch <= p,
             "train.batch = " << spec.train.batch << " pairs exceeds the " << p
                              << " pairs of the run (with prior.kind = \"ranking\", "
@@ -33,6 +50,9 @@ std::unique_ptr<RankedPairs> make_job_pairs(const JobSpec& spec, const H5Split& 
                                             int64_t n) {
   if (spec.prior.kind != "ranking") return nullptr;
   check_ranking_job(spec, n);
+  if (spec.prior.pair_source == "file") {
+    return std::make_unique<RankedPairs>(load_file_pairs(spec, n));
+  }
   std::vector<int64_t> rows(static_cast<size_t>(n));
   std::iota(rows.begin(), rows.end(), int64_t{0});
   return std::make_unique<RankedPairs>(

@@ -5,9 +5,10 @@
 // train.batch counts pairs (the paper's Fig. 4: "batches of 128 ranked pairs"), so a step
 // sees 2 * train.batch images. The global batch is sliced over ranks by pairs, so both
 // members of a pair are always on one rank; the normalizer (local or global) spans the
-// images of this rank's pairs or of every rank's. y is read once, to fix what is observed
-// about each pair (first greater, second greater, equal) and for accuracy metrics; the loss
-// sees only the observation.
+// images of this rank's pairs or of every rank's. With prior.pair_source = "seeded", y is
+// read once to fix what is observed about each pair (first greater, second greater, equal);
+// with "file", pairs and observations come from /<train split>/pairs. Either way y is
+// otherwise read only for accuracy metrics; the loss sees only the observation.
 #pragma once
 
 #include <cstdint>
