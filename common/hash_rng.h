@@ -44,6 +44,7 @@ enum RngStream : uint64_t {
   kStreamDataOrder = 1,
   kStreamNegativePrior = 2,
   kStreamPartialPrior = 3,
+  kStreamRankingPairs = 4,
 };
 
 // A permutation of [0, n) determined by (seed, epoch): Fisher-Yates on a HashRng.

@@ -28,6 +28,7 @@ class H5Split {
   int64_t num_classes() const { return num_classes_; }
   const std::vector<int64_t>& sample_shape() const { return x_shape_; }  // e.g. {1, 28, 28}
   bool has_prior() const { return prior_.valid() || prior_mem_.defined(); }
+  bool x_is_uint8() const { return x_uint8_; }  // x stored as uint8 (x() scales it by 1/255)
   std::string where() const;  // "file.h5:/train" for messages
 
   // Rows in the order given (duplicates allowed). x as float32 (uint8 scaled by 1/255)

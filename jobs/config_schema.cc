@@ -65,16 +65,20 @@ const std::vector<ConfigKey>& config_keys() {
       {"data.test", KeyType::kString, "a split (group) name"},
       {"data.preload", KeyType::kString, "auto, always, never"},
       {"model.arch", KeyType::kString, "small_cnn"},
-      {"prior.kind", KeyType::kString, "negative, partial, stored"},
+      {"prior.kind", KeyType::kString, "negative, partial, stored, ranking"},
       {"prior.k", KeyType::kInt, "1..num_classes-1"},
       {"prior.prob", KeyType::kFloat, "[0, 1]"},
       {"prior.smoothing", KeyType::kFloat, "[0, 1]"},
       {"prior.seed", KeyType::kInt, "0..2^40 (default: train.seed)"},
-      {"train.loss", KeyType::kString, "ce, nll, qr, rq"},
+      {"prior.pairs", KeyType::kInt, "0..2^40 (ranking: pairs of training rows; 0 = rows / 2)"},
+      {"prior.ties", KeyType::kString, "triangle, diagonal"},
+      {"prior.pair_normalizer", KeyType::kString, "position, pooled"},
+      {"prior.pair_source", KeyType::kString, "seeded, file"},
+      {"train.loss", KeyType::kString, "ce, nll, qr, rq, f2"},
       {"train.optimizer", KeyType::kString, "adam, adamw"},
       {"train.lr", KeyType::kFloat, "(0, 10]"},
       {"train.weight_decay", KeyType::kFloat, "[0, 10]"},
-      {"train.batch", KeyType::kInt, "1..2^40"},
+      {"train.batch", KeyType::kInt, "1..2^40 (images; pairs with prior.kind = ranking)"},
       {"train.epochs", KeyType::kInt, "1..2^40"},
       {"train.normalizer", KeyType::kString, "local, global, ema"},
       {"train.ema_decay", KeyType::kFloat, "[0, 1)"},
@@ -113,7 +117,7 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
   } else if (key == "model.arch") {
     s.arch = one_of(k, v, where, {"small_cnn"});
   } else if (key == "prior.kind") {
-    s.prior.kind = one_of(k, v, where, {"negative", "partial", "stored"});
+    s.prior.kind = one_of(k, v, where, {"negative", "partial", "stored", "ranking"});
   } else if (key == "prior.k") {
     s.prior.k = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
   } else if (key == "prior.prob") {
@@ -122,8 +126,16 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     s.prior.smoothing = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
   } else if (key == "prior.seed") {
     s.prior.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
+  } else if (key == "prior.pairs") {
+    s.prior.pairs = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
+  } else if (key == "prior.ties") {
+    s.prior.ties = one_of(k, v, where, {"triangle", "diagonal"});
+  } else if (key == "prior.pair_normalizer") {
+    s.prior.pair_normalizer = one_of(k, v, where, {"position", "pooled"});
+  } else if (key == "prior.pair_source") {
+    s.prior.pair_source = one_of(k, v, where, {"seeded", "file"});
   } else if (key == "train.loss") {
-    s.train.loss = one_of(k, v, where, {"ce", "nll", "qr", "rq"});
+    s.train.loss = one_of(k, v, where, {"ce", "nll", "qr", "rq", "f2"});
   } else if (key == "train.optimizer") {
     s.train.optimizer = one_of(k, v, where, {"adam", "adamw"});
   } else if (key == "train.lr") {
@@ -174,7 +186,10 @@ std::string spec_to_toml(const JobSpec& s) {
     << "\npreload = " << str(s.data.preload) << "\n\n[model]\narch = " << str(s.arch)
     << "\n\n[prior]\nkind = " << str(s.prior.kind) << "\nk = " << s.prior.k
     << "\nprob = " << num(s.prior.prob) << "\nsmoothing = " << num(s.prior.smoothing)
-    << "\nseed = " << s.prior.seed << "\n\n[train]\nloss = " << str(s.train.loss)
+    << "\nseed = " << s.prior.seed << "\npairs = " << s.prior.pairs
+    << "\nties = " << str(s.prior.ties) << "\npair_normalizer = " << str(s.prior.pair_normalizer)
+    << "\npair_source = " << str(s.prior.pair_source)
+    << "\n\n[train]\nloss = " << str(s.train.loss)
     << "\noptimizer = " << str(s.train.optimizer) << "\nlr = " << num(s.train.lr)
     << "\nweight_decay = " << num(s.train.weight_decay) << "\nbatch = " << s.train.batch
     << "\nepochs = " << s.train.epochs << "\nnormalizer = " << str(s.train.normalizer)

@@ -26,7 +26,8 @@ LossKind parse_loss(const std::string& name) {
   if (name == "nll") return LossKind::kNLL;
   if (name == "qr") return LossKind::kQR;
   if (name == "rq") return LossKind::kRQ;
-  throw Error("unknown loss '" + name + "' (expected ce, nll, qr or rq)");
+  if (name == "f2") return LossKind::kF2;
+  throw Error("unknown loss '" + name + "' (expected ce, nll, qr, rq or f2)");
 }
 
 const char* loss_name(LossKind kind) {
@@ -35,6 +36,7 @@ const char* loss_name(LossKind kind) {
     case LossKind::kNLL: return "nll";
     case LossKind::kQR: return "qr";
     case LossKind::kRQ: return "rq";
+    case LossKind::kF2: return "f2";
   }
   return "?";
 }
@@ -73,6 +75,11 @@ LossTerms loss_terms(LossKind kind, const torch::Tensor& log_q, const torch::Ten
       // and the gradient (d/d log_r of r * log_r is r * ... = 0) finite.
       const torch::Tensor log_r_safe = torch::where(prior > 0, log_r, torch::zeros_like(log_r));
       return {(log_r.exp() * (log_r_safe - log_q)).sum(1), log_r};
+    }
+    case LossKind::kF2: {
+      // Eq. F.2 per sample: sum_l q_il (log Z_l - log q_il); no prior, no r.
+      const torch::Tensor log_z = normalizer.log_z(log_q);
+      return {(log_q.exp() * (log_z.unsqueeze(0) - log_q)).sum(1), {}};
     }
   }
   throw Error("unhandled loss kind");

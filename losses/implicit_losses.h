@@ -10,6 +10,12 @@
 //   NLL_i = -log sum_l p_il q_il                                      (NLL (union), §4.1)
 //   QR_i  = sum_l q_il (log q_il - log r_il)      = KL(q_i || r_i)    (Eq. 4)
 //   RQ_i  = sum_l r_il (log r_il - log q_il)      = KL(r_i || q_i)
+//   F2_i  = -sum_l q_il log q_il + sum_l q_il log Z_l                (App. F.1, Eq. F.2)
+// F.2 is the self-supervised criterion: it ignores the prior. Its first term (the entropy of
+// each q_i) rewards confident predictions, the second (sum_i of it is N * cross-entropy of
+// the batch mean of q against itself, up to log N) rewards diverse ones, so a constant q
+// cannot minimize it and the network has to split the data into clusters. The classes it
+// finds are unnamed: test accuracy against y is meaningful only up to a permutation.
 // Zero prior entries are exact for CE, NLL and RQ (0 log 0 = 0 with finite gradients: the
 // terms are masked, not clamped). KL(q||r) is infinite wherever r = 0 < q, and q = softmax
 // is never 0, so QR floors the prior at kQrPriorFloor = 1e-9 as the authors' code does;
@@ -24,9 +30,9 @@
 
 namespace ipm {
 
-enum class LossKind { kCE, kNLL, kQR, kRQ };
+enum class LossKind { kCE, kNLL, kQR, kRQ, kF2 };
 
-// "ce" | "nll" | "qr" | "rq"; throws ipm::Error naming the value otherwise.
+// "ce" | "nll" | "qr" | "rq" | "f2"; throws ipm::Error naming the value otherwise.
 LossKind parse_loss(const std::string& name);
 const char* loss_name(LossKind kind);
 
@@ -37,7 +43,7 @@ constexpr double kQrPriorFloor = 1e-9;
 torch::Tensor implied_log_posterior(const torch::Tensor& log_q, const torch::Tensor& prior,
                                     const torch::Tensor& log_z, double prior_floor = 0.0);
 
-// Per-sample loss [M]. The normalizer is asked for log Z only by QR and RQ.
+// Per-sample loss [M]. The normalizer is asked for log Z only by QR, RQ and F2.
 torch::Tensor per_sample_loss(LossKind kind, const torch::Tensor& log_q,
                               const torch::Tensor& prior, Normalizer& normalizer);
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "priors/pair_prior.h"
 #include "priors/prior_check.h"
 #include "priors/synthetic_priors.h"
 
@@ -21,6 +22,19 @@ class StoredPrior final : public PriorSource {
     return in.stored.to(torch::kFloat32);
   }
   std::string describe() const override { return "prior 'stored'"; }
+};
+
+// Ranking priors are joint over pairs; asking one for per-row priors is a programming error
+// (the trainer dispatches ranking jobs to its pair step).
+class RankingPrior final : public PriorSource {
+ public:
+  RankingPrior(int64_t num_classes, double smoothing) : PriorSource(num_classes, smoothing) {}
+
+ private:
+  torch::Tensor raw_prior(const PriorInputs&) const override {
+    throw Error(describe() + " gives joint priors over pairs, not per-row priors");
+  }
+  std::string describe() const override { return "prior 'ranking'"; }
 };
 
 }  // namespace
@@ -43,7 +57,12 @@ std::unique_ptr<PriorSource> make_prior_source(const PriorSpec& spec, int64_t nu
     return std::make_unique<PartialPrior>(num_classes, spec.prob, spec.seed, spec.smoothing);
   }
   if (spec.kind == "stored") return std::make_unique<StoredPrior>(num_classes, spec.smoothing);
-  throw Error("prior.kind = '" + spec.kind + "' is unknown (expected negative, partial or stored)");
+  if (spec.kind == "ranking") {
+    check_ranking_spec(spec);
+    return std::make_unique<RankingPrior>(num_classes, spec.smoothing);
+  }
+  throw Error("prior.kind = '" + spec.kind +
+              "' is unknown (expected negative, partial, stored or ranking)");
 }
 
 }  // namespace ipm

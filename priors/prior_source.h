@@ -7,6 +7,8 @@
 //   partial   a candidate set: the true label plus each wrong label with probability `prob`
 //             (the uniform-flipping generator of partial-label learning), uniform over it
 //   stored    rows of /<split>/prior in the data file (another model's output, §4.4-4.5)
+//   ranking   joint priors over pairs of rows (§4.2, priors/pair_prior.h): no per-row prior;
+//             the trainer's pair step (trainer/pair_training.h) builds them per batch
 // `smoothing` eps > 0 applies p <- (p + eps) / (1 + L eps) after any source (App. E.1.3).
 #pragma once
 
@@ -20,11 +22,15 @@
 namespace ipm {
 
 struct PriorSpec {
-  std::string kind = "negative";  // negative | partial | stored
+  std::string kind = "negative";  // negative | partial | stored | ranking
   int64_t k = 1;                  // negative: wrong labels per sample, 1..L-1
   double prob = 0.5;              // partial: chance each wrong label joins the set
   double smoothing = 0.0;         // additive smoothing eps (0 = none)
   uint64_t seed = 0;              // which random labels; the job's train.seed by default
+  int64_t pairs = 0;              // ranking: number of pairs (0 = floor(rows / 2))
+  std::string ties = "triangle";  // ranking: prior of an "equal" pair: triangle | diagonal
+  std::string pair_normalizer = "position";  // ranking: Eq. 6 per position | pooled
+  std::string pair_source = "seeded";  // ranking: seeded (from y) | file (/<split>/pairs)
 };
 
 // What a source may read for one batch. y is ground truth: sources that synthesize weak

@@ -128,6 +128,10 @@ void ExpectSameSpec(const JobSpec& a, const JobSpec& b, const std::string& ctx) 
   EXPECT_EQ(a.prior.prob, b.prior.prob);
   EXPECT_EQ(a.prior.smoothing, b.prior.smoothing);
   EXPECT_EQ(a.prior.seed, b.prior.seed);
+  EXPECT_EQ(a.prior.pairs, b.prior.pairs);
+  EXPECT_EQ(a.prior.ties, b.prior.ties);
+  EXPECT_EQ(a.prior.pair_normalizer, b.prior.pair_normalizer);
+  EXPECT_EQ(a.prior.pair_source, b.prior.pair_source);
   EXPECT_EQ(a.train.loss, b.train.loss);
   EXPECT_EQ(a.train.optimizer, b.train.optimizer);
   EXPECT_EQ(a.train.lr, b.train.lr);

@@ -1,5 +1,5 @@
 // ipm-dist: the command line. Subcommands: run (the default for a .toml argument), report,
-// pack.
+// pack, export-prior.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
 #include <functional>
@@ -16,6 +16,7 @@
 #include "dist/mpi_communicator.h"
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
+#include "jobs/export_prior.h"
 #include "jobs/progress.h"
 #include "jobs/report.h"
 #include "jobs/run_suite.h"
@@ -139,6 +140,17 @@ int main(int argc, char** argv) {
   idx->add_option("--num-classes", num_classes, "Number of classes")->capture_default_str();
   idx->add_option("--class-names", class_names, "Class names, in label order");
 
+  CLI::App* export_cmd = app.add_subcommand(
+      "export-prior", "Write a trained job's q(l|x) over splits as /<split>/prior of a new data "
+                      "file (for prior.kind = \"stored\", §4.4-4.5)");
+  std::string export_job, export_out;
+  std::vector<std::string> export_splits = {"train"};
+  export_cmd->add_option("JOB_DIR", export_job, "A job directory (config.toml, checkpoint.pt)")
+      ->required();
+  export_cmd->add_option("--split", export_splits, "Split(s) to write /prior for")
+      ->capture_default_str();
+  export_cmd->add_option("-o,--output", export_out, "HDF5 file to write")->required();
+
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
     app.parse(args);
@@ -168,6 +180,11 @@ int main(int argc, char** argv) {
     if (*run) return run_command(suite_file, dry_run, progress_s, launch);
     if (*report) {
       std::cout << ipm::write_report(run_dir);
+      return 0;
+    }
+    if (*export_cmd) {
+      ipm::export_prior(export_job, export_splits, export_out);
+      std::cout << "wrote " << export_out << "\n";
       return 0;
     }
     if (*idx) {

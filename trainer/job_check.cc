@@ -7,6 +7,7 @@
 #include "io/h5_split.h"
 #include "losses/implicit_losses.h"
 #include "priors/prior_check.h"
+#include "trainer/pair_training.h"
 #include "trainer/small_cnn.h"
 
 namespace ipm {
@@ -39,6 +40,7 @@ void check_job(const JobSpec& spec) {
                         ? std::min(spec.train.train_subset, train.size()) : train.size();
   IPM_CHECK(spec.train.batch <= n, "train.batch = " << spec.train.batch << " exceeds the "
                                                     << n << " training rows");
+  check_ranking_job(spec, n);
   make_model(spec.arch, train.sample_shape(), train.num_classes());
 }
 

@@ -3,6 +3,8 @@
 // defines: ipm::test_hook_value
 //   IPM_TEST_ABORT_AFTER_EPOCH=e  abort() right after epoch e is saved (a hard crash)
 //   IPM_TEST_FAIL_RANK=r          rank r throws in the first step of epoch 2 (a rank's error)
+//   IPM_TEST_REVERSE_RANKING=1    ranking jobs train with every triangle of Eq. 6 transposed
+//                                 (a deliberately wrong joint prior; tests/e2e/ranking_test.sh)
 #pragma once
 
 #include <cstdlib>

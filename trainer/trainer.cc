@@ -17,7 +17,9 @@
 #include "trainer/job_check.h"
 #include "trainer/metrics_log.h"
 #include "trainer/normalizer_factory.h"
+#include "trainer/pair_training.h"
 #include "trainer/small_cnn.h"
+#include "trainer/step_context.h"
 #include "trainer/test_hooks.h"
 
 namespace ipm {
@@ -84,26 +86,6 @@ void write_metrics_file(const std::filesystem::path& job_dir,
   write_file_atomic(job_dir / "metrics.jsonl", s);
 }
 
-// What one epoch's steps add up to on this rank.
-struct EpochSums {
-  double loss = 0.0;          // sum over steps of this rank's share of the batch loss
-  int64_t correct_q = 0, correct_r = 0;
-};
-
-// Everything a training step needs, set up once per job.
-struct StepContext {
-  const TrainSpec& t;
-  const H5Split& train;
-  const PriorSource& priors;
-  LossKind loss_kind;
-  Normalizer& normalizer;
-  torch::nn::AnyModule& model;
-  torch::optim::Optimizer& opt;
-  GradReducer& reducer;
-  RankSlice mine;  // this rank's rows of every global batch
-  torch::ScalarType dtype;
-};
-
 // The steps of one epoch over `order` (the epoch's permutation of the training rows).
 EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t steps) {
   EpochSums sums;
@@ -156,7 +138,10 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   const int64_t n = t.train_subset > 0 ? std::min(t.train_subset, train.size()) : train.size();
   const auto prior_source = make_prior_source(spec.prior, num_classes);
   const LossKind loss_kind = parse_loss(t.loss);
-  const int64_t steps = n / t.batch;  // the last partial batch is dropped: Eq. 2 wants full ones
+  // Ranking jobs (§4.2) step over pairs: train.batch counts pairs, each rank takes whole ones.
+  const std::unique_ptr<RankedPairs> pairs = make_job_pairs(spec, train, n);
+  const int64_t units = pairs ? pairs->size() : n;
+  const int64_t steps = units / t.batch;  // the last partial batch is dropped: Eq. 2 wants full ones
   const RankSlice mine = rank_slice(t.batch, comm.rank(), comm.size());
 
   // --- model, optimizer, normalizer; resume ---------------------------------------------
@@ -200,10 +185,11 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
-    const std::vector<int64_t> order = shuffled_order(n, t.seed, static_cast<uint64_t>(epoch));
+    const std::vector<int64_t> order = shuffled_order(units, t.seed, static_cast<uint64_t>(epoch));
     IPM_CHECK(!(epoch == 2 && comm.rank() == test_hook_value("IPM_TEST_FAIL_RANK")),
               "injected failure on rank " << comm.rank() << " (IPM_TEST_FAIL_RANK)");
-    const EpochSums local = train_epoch(step, order, steps);
+    const EpochSums local = pairs ? train_pair_epoch(step, spec.prior, *pairs, order, steps)
+                                  : train_epoch(step, order, steps);
     const double train_s = seconds_since(epoch_t0);
     const double comm_s = comm.take_comm_stats().seconds;
     torch::Tensor sums = torch::tensor({local.loss, static_cast<double>(local.correct_q),
@@ -212,7 +198,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
 
     EpochMetrics m;
     m.epoch = epoch;
-    const double seen = static_cast<double>(steps * t.batch);
+    const double seen = static_cast<double>(steps * t.batch * (pairs ? 2 : 1));  // images
     m.loss = sums[0].item<double>() / static_cast<double>(steps);
     m.train_acc_r = sums[2].item<double>() / seen;
     m.train_acc = t.train_eval == "running" ? sums[1].item<double>() / seen
