@@ -38,8 +38,12 @@ torch::Tensor EmaNormalizer::log_z(const torch::Tensor& log_q) {
     // log((B * mean + K * m) / (B + K)), in log space: a class whose q underflows in every
     // row would otherwise give log 0.
     const double b = static_cast<double>(rows), k = options_.samples;
-    log_z = torch::logaddexp(log_mean + std::log(b / (b + k)),
-                             log_running_.to(log_mean.scalar_type()) + std::log(k / (b + k)));
+    const torch::Tensor mixed =
+        torch::logaddexp(log_mean + std::log(b / (b + k)),
+                         log_running_.to(log_mean.scalar_type()) + std::log(k / (b + k)));
+    // The value of the mixture with the gradient of the batch's own log Z (a straight-through
+    // offset): see the header for why the gradient must stay at full strength.
+    log_z = log_mean + (mixed - log_mean).detach();
   }
   // The running estimate only moves while training; evaluation reads it as it is.
   if (torch::GradMode::is_enabled()) {

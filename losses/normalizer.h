@@ -36,18 +36,20 @@ class LocalNormalizer final : public Normalizer {
 // assigned within each batch even when the batch holds no sample of it (Table B.1).
 //
 // The running per-class mean m of q over past batches (detached) counts as `samples`
-// pseudo-samples beside the B rows of this batch (differentiable):
+// pseudo-samples beside the B rows of this batch:
 //   Z_l = (B * mean_i q_il + K * m_l) / (B + K),   m <- decay * m + (1 - decay) * mean_i q_il
 // Means, not sums, so batches of any size are comparable (the scale of Z cancels in r).
-// For the first `warmup` steps Z is this batch's alone (= local/global) while m warms up.
+// The gradient is the batch normalizer's, at full strength: log Z = log mean_batch + c with
+// the offset c = log Z - log mean_batch held constant (straight-through). For the first
+// `warmup` steps Z is this batch's alone (= local/global) while m warms up.
 //
-// Why this form (measured; see the issue note and bench/README.md): the gradient through
-// the batch's own part of Z is what makes training leave the trivial fixed point where q is
-// the same for every x (r = p there); a normalizer dominated by a detached estimate from
-// the start never leaves it, and one mixed in at a fixed weight regardless of B (the first
-// version: Z = (1 - w) * batch + w * m with w = 0.5-0.9) collapsed to one or two classes
-// at every batch size. With the warm-up and a weight K / (B + K) that shrinks as the batch
-// grows, RQ at batch 8 trains past `local` at batch 8 and 256.
+// Why this form (measured, bench/batch_size_study.sh and the issue note): the gradient
+// through the batch's own log Z is what keeps r from following a shift of q's class marginal,
+// and what makes training leave the trivial fixed point where q is the same for every x
+// (r = p there). Versions that scaled it down collapsed to one or two classes or stayed at
+// that point: the first one (Z = (1 - w) batch + w m, w = 0.5-0.9, the natural gradient),
+// the same with K / (B + K) weights for K >= 16 at batch 8, and a geometric mean. With the
+// full gradient and the warm-up, RQ at batch 8 trains like `local` at much larger batches.
 struct EmaOptions {
   double decay = 0.99;   // of the running mean, per step
   double samples = 16;   // K: how many samples the running mean counts as

@@ -303,27 +303,44 @@ TEST_P(FiniteDifferences, LocalNormalizerMatchesAutograd) {
   EXPECT_GT(vg.grad.abs().max().item<double>(), 1e-3) << "gradient vanished";
 }
 
-TEST_P(FiniteDifferences, WarmEmaNormalizerMatchesAutograd) {
+// log Z = this batch's log mean of q plus a fixed offset per class.
+class ShiftedLocalNormalizer final : public ipm::Normalizer {
+ public:
+  explicit ShiftedLocalNormalizer(Tensor offset) : offset_(std::move(offset)) {}
+  Tensor log_z(const Tensor& log_q) override {
+    return torch::logsumexp(log_q, 0) - std::log(static_cast<double>(log_q.size(0))) + offset_;
+  }
+  const char* name() const override { return "shifted"; }
+
+ private:
+  Tensor offset_;
+};
+
+// Past the warm-up the ema normalizer's value is the mixture and its gradient is the batch
+// normalizer's: the finite differences of the loss with the batch's log Z shifted by the
+// (constant) offset between the two.
+TEST_P(FiniteDifferences, WarmEmaGradientIsTheBatchNormalizersAtTheMixedValue) {
   const LossKind kind = GetParam();
   const Tensor log_q = random_log_q(10, 6, 1.5, 11);
   const Tensor prior = mixed_prior(10, 6, 12);
   torch::manual_seed(13);
   const Tensor running = torch::softmax(torch::randn({6}, f64()), 0);
   // Past the warm-up, so the running mean takes part (as 6 samples beside the batch of 10).
-  // Every evaluation starts from the same state (log_z updates it while grad is on).
-  auto fresh = [&] {
-    ipm::EmaNormalizer ema(ema_options(0.7, 6.0, 1));
-    ema.set_state({running.clone(), 5});
-    return ema;
-  };
-  ipm::EmaNormalizer ema = fresh();
+  ipm::EmaNormalizer ema(ema_options(0.7, 6.0, 1));
+  ema.set_state({running.clone(), 5});
   const ValueGrad vg = value_and_grad(kind, log_q, prior, ema);
+
+  const Tensor batch_mean = log_q.exp().mean(0);
+  const Tensor mixed = ((10 * batch_mean + 6 * running) / 16).log();
+  ShiftedLocalNormalizer shifted(mixed - batch_mean.log());
+  const ValueGrad expect = value_and_grad(kind, log_q, prior, shifted);
+  EXPECT_TRUE(AllClose(vg.value, expect.value, 1e-12, 1e-12));
   auto mean_loss = [&](const Tensor& x) {
-    ipm::EmaNormalizer e = fresh();
-    return ipm::per_sample_loss(kind, x, prior, e).mean().item<double>();
+    return ipm::per_sample_loss(kind, x, prior, shifted).mean().item<double>();
   };
   const Tensor fd = central_differences(mean_loss, log_q, 1e-6);
   EXPECT_TRUE(AllClose(vg.grad, fd, 1e-6, 1e-8));
+  EXPECT_GT(vg.grad.abs().max().item<double>(), 1e-3) << "gradient vanished";
 }
 
 INSTANTIATE_TEST_SUITE_P(AllLosses, FiniteDifferences,
