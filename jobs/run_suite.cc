@@ -9,6 +9,7 @@
 #include "common/text.h"
 #include "jobs/config_schema.h"
 #include "trainer/job_check.h"
+#include "trainer/stop_request.h"
 #include "trainer/trainer.h"
 
 namespace ipm {
@@ -69,6 +70,10 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
   }
   const int64_t total = static_cast<int64_t>(suite.jobs.size());
   while (true) {
+    if (agree_to_stop(comm)) {  // take no job that would be stopped at once
+      out.preempted = true;
+      break;
+    }
     torch::Tensor taken = torch::tensor({lead ? counter.next() : int64_t{0}}, torch::kInt64);
     comm.broadcast(taken, 0);
     const int64_t index = taken.item<int64_t>() + 1;
@@ -86,6 +91,10 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
     try {
       if (lead) claim_job_dir(dir, spec_to_toml(job.spec));
       const JobResult r = train_job(job.spec, dir, comm);
+      if (r.preempted) {
+        out.preempted = true;
+        break;
+      }
       if (lead) {
         write_file_atomic(dir / "DONE",
                           "{\"epochs\": " + std::to_string(r.epochs) +

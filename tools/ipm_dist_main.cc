@@ -1,5 +1,5 @@
 // ipm-dist: the command line. Subcommands: run (the default for a .toml argument), report,
-// pack.
+// pack, slurm.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
 #include <functional>
@@ -20,6 +20,9 @@
 #include "jobs/report.h"
 #include "jobs/run_suite.h"
 #include "jobs/suite.h"
+#include "slurm/slurm_spec.h"
+#include "tools/slurm_command.h"
+#include "trainer/stop_request.h"
 
 #ifndef IPM_VERSION
 #define IPM_VERSION "0.0.0"
@@ -83,9 +86,19 @@ int run_command(const std::string& file, bool dry_run, int progress_s, Launch& l
   const ipm::SuiteOutcome out = ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false);
   progress.reset();
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
-                                        static_cast<int64_t>(out.failures.size())});
+                                        static_cast<int64_t>(out.failures.size()),
+                                        int64_t{out.preempted ? 1 : 0}});
   if (comm->rank() != 0) counts.zero_();  // count each group once
   world.allreduce_sum(counts);
+  if (counts[3].item<int64_t>() > 0) {  // SIGUSR1/SIGTERM: checkpointed; a rerun resumes
+    if (world.rank() == 0) {
+      std::cout << "[" << suite.name << "] preempted: " << counts[0].item<int64_t>()
+                << " jobs finished in this run, the others checkpointed; run again (or let "
+                   "the requeued Slurm job run) to resume; exit code "
+                << ipm::kPreemptedExitCode << "\n" << std::flush;
+    }
+    return ipm::kPreemptedExitCode;
+  }
   if (world.rank() == 0) {
     std::cout << "\n" << ipm::write_report(suite.output) << "\n";  // summary.csv, summary.md
     std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs: "
@@ -139,6 +152,9 @@ int main(int argc, char** argv) {
   idx->add_option("--num-classes", num_classes, "Number of classes")->capture_default_str();
   idx->add_option("--class-names", class_names, "Class names, in label order");
 
+  SlurmCommand slurm;
+  add_slurm_command(app, slurm);
+
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
     app.parse(args);
@@ -149,6 +165,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<ipm::MpiRuntime> mpi;
   Launch launch;
   int rank = 0;
+  // Before MPI starts: a preemption signal from then on asks for a checkpoint, never kills.
+  if (*run) ipm::install_stop_handlers();
   try {
     if (*run && ipm::launched_by_mpi()) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
@@ -166,6 +184,7 @@ int main(int argc, char** argv) {
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
     }
     if (*run) return run_command(suite_file, dry_run, progress_s, launch);
+    if (*slurm.app) return run_slurm_command(slurm);
     if (*report) {
       std::cout << ipm::write_report(run_dir);
       return 0;

@@ -16,6 +16,8 @@ void save_checkpoint(const std::filesystem::path& file, torch::nn::Module& model
   archive.write("metrics", metrics_to_tensor(state.metrics));
   archive.write("has_ema", c10::IValue(state.ema_running.defined()));
   if (state.ema_running.defined()) archive.write("ema_running", state.ema_running);
+  archive.write("steps_done", c10::IValue(state.steps_done));
+  if (state.steps_done > 0) archive.write("partial", state.partial);
   AtomicPath out(file);
   archive.save_to(out.tmp().string());
   out.commit();
@@ -39,6 +41,9 @@ TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module&
     state.metrics = metrics_from_tensor(metrics);
     archive.read("has_ema", v);
     if (v.toBool()) archive.read("ema_running", state.ema_running);
+    // Checkpoints from before mid-epoch stops have neither: they are epoch boundaries.
+    if (archive.try_read("steps_done", v)) state.steps_done = v.toInt();
+    if (state.steps_done > 0) archive.read("partial", state.partial);
   } catch (const c10::Error& e) {
     throw Error(file.string() + ": cannot resume from this checkpoint (" +
                 std::string(e.what_without_backtrace()) +
@@ -48,6 +53,9 @@ TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module&
                 static_cast<size_t>(state.epochs_done) == state.metrics.size(),
             file.string() << ": inconsistent checkpoint (" << state.epochs_done
                           << " epochs, " << state.metrics.size() << " metrics rows)");
+  IPM_CHECK(state.steps_done >= 0 && (state.steps_done == 0 || state.partial.dim() == 2),
+            file.string() << ": inconsistent checkpoint (" << state.steps_done
+                          << " steps into an epoch without partial sums)");
   return state;
 }
 

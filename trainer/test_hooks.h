@@ -3,6 +3,8 @@
 // defines: ipm::test_hook_value
 //   IPM_TEST_ABORT_AFTER_EPOCH=e  abort() right after epoch e is saved (a hard crash)
 //   IPM_TEST_FAIL_RANK=r          rank r throws in the first step of epoch 2 (a rank's error)
+//   IPM_TEST_STOP_AT_STEP=s       rank 0 of a group requests a stop (as SIGUSR1 would) before
+//                                 step s of each job, counted from 0 over all epochs
 #pragma once
 
 #include <cstdlib>
