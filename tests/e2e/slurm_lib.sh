@@ -80,7 +80,10 @@ slurm_wait_job() {
         echo "$state"; return 0 ;;
       PENDING)
         reason=$(scontrol show job "$id" | sed -n 's/.*Reason=\([A-Za-z_]*\).*/\1/p')
-        [ "$reason" = BeginTime ] && scontrol update JobId="$id" StartTime=now >/dev/null 2>&1 ;;
+        if [ "$reason" = BeginTime ]; then
+          scontrol update JobId="$id" StartTime=now >/dev/null 2>&1 &&
+            echo "slurm_wait_job: lifted the BeginTime hold of requeued job $id" >&2
+        fi ;;
     esac
     sleep 0.2
   done

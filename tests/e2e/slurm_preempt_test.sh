@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/slurm_lib.sh"
 d=$(test_dir slurm_preempt)
 cd "$d"
-small_h5 small.h5 1600 200
+small_h5 small.h5 960 200
 SUITE_DATA=small.h5
 suite() {
   write_suite "$1.toml" "$1" "[train]" "batch = 32" "epochs = 3" 'train_eval = "running"' \
@@ -25,7 +25,7 @@ id=$(sed -n 's/^submitted batch job //p' <<< "$out")
 log=$(sed -n 's/^log: //p' <<< "$out")
 for _ in $(seq 600); do
   [ -e runs/pre/jobs/loss=qr/DONE ] && [ -s runs/pre/jobs/loss=rq/metrics.jsonl ] && break
-  sleep 0.1
+  sleep 0.05
 done
 [ -s runs/pre/jobs/loss=rq/metrics.jsonl ] || fail "job $id never reached its second job: $(tail -n 5 "$log")"
 scancel --signal=USR1 --batch "$id"
