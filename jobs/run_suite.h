@@ -17,6 +17,16 @@
 
 namespace ipm {
 
+// The part of a suite one Slurm array task trains: jobs j (0-based, in suite order) with
+// j % count == index. The default is the whole suite.
+struct JobSlice {
+  int64_t index = 0, count = 1;
+  bool contains(int64_t j) const { return j % count == index; }
+};
+
+// "I/N" (as `ipm-dist run --slice` takes it); throws ipm::Error unless 0 <= I < N.
+JobSlice parse_job_slice(const std::string& text);
+
 struct SuiteOutcome {
   int done_before = 0, trained = 0;
   std::vector<std::string> failures;  // "<job>: <error>"
@@ -36,6 +46,6 @@ void validate_suite(const Suite& suite);
 // requested (trainer/stop_request.h) the group checkpoints the job in hand, takes no more
 // and returns with preempted set; a rerun resumes it.
 SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
-                       bool dry_run);
+                       bool dry_run, JobSlice slice = {});
 
 }  // namespace ipm

@@ -20,10 +20,6 @@ std::string comment_safe(const std::string& s) {
 std::string render_sbatch(const SlurmSpec& s, const SbatchPaths& p) {
   IPM_CHECK(s.nodes > 0 && s.ntasks_per_node > 0 && s.cpus_per_task > 0 && !s.time.empty(),
             "internal: render_sbatch before finish_slurm_spec");
-  // sbatch expands %j, %x, ... in --output; our default log path must not contain any.
-  IPM_CHECK(!s.output.empty() || p.log.find('%') == std::string::npos,
-            "the log path " << shell_quote(p.log) << " holds '%', which sbatch would expand; "
-            "set [slurm] output");
   std::ostringstream o;
   o << "#!/bin/bash\n"
     << "# Written by `ipm-dist slurm` for the suite " << comment_safe(p.suite) << "\n"
@@ -42,7 +38,8 @@ std::string render_sbatch(const SlurmSpec& s, const SbatchPaths& p) {
   if (!s.qos.empty()) line("qos", s.qos);
   if (!s.mem.empty()) line("mem", s.mem);
   if (!s.constraint.empty()) line("constraint", s.constraint);
-  line("output", s.output.empty() ? p.log : s.output);
+  line("output", p.log);
+  if (s.array > 0) line("array", "0-" + std::to_string(s.array - 1));
   o << "#SBATCH --open-mode=append\n"  // a requeued run continues the same log
     << "#SBATCH --requeue\n"
     << "#SBATCH --signal=B:USR1@" << s.signal_seconds << "\n"
@@ -69,10 +66,13 @@ std::string render_sbatch(const SlurmSpec& s, const SbatchPaths& p) {
     << "trap 'forward USR1' USR1\n"
     << "trap 'forward TERM' TERM\n";
   if (s.launcher == "mpirun") {
-    o << "mpirun -np \"$SLURM_NTASKS\" \"$ipm\" run \"$suite\" &\n";
+    o << "mpirun -np \"$SLURM_NTASKS\" \"$ipm\" run \"$suite\"";
   } else {
-    o << "srun --mpi=pmix \"$ipm\" run \"$suite\" &\n";
+    o << "srun --mpi=pmix \"$ipm\" run \"$suite\"";
   }
+  // Array task i trains the jobs j with j % array == i.
+  if (s.array > 0) o << " --slice \"$SLURM_ARRAY_TASK_ID/" << s.array << "\"";
+  o << " &\n";
   o << "pid=$!\n"
     << "# A trapped signal ends `wait` early (status > 128): wait again until the launcher is "
        "gone.\n"

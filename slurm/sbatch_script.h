@@ -18,7 +18,8 @@ namespace ipm {
 struct SbatchPaths {
   std::string ipm_dist;  // absolute path of the ipm-dist binary
   std::string suite;     // absolute path of the suite file
-  std::string log;       // absolute path of the job's log (stdout and stderr)
+  std::string log;       // absolute path of the job's log (stdout and stderr); sbatch
+                         // expands %-patterns in it (%a: the array task)
 };
 
 // The script's text. Every value is validated (set_slurm_value) and quoted: shell values

@@ -8,7 +8,7 @@ bool is_plain_word_char(char c) {
   const unsigned char u = static_cast<unsigned char>(c);
   return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') ||
          c == '_' || c == '-' || c == '.' || c == '/' || c == ':' || c == '=' || c == ',' ||
-         c == '+' || c == '@';
+         c == '+' || c == '@' || c == '%';
 }
 
 namespace {

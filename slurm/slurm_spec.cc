@@ -154,6 +154,10 @@ void set_slurm_value(SlurmSpec& spec, const std::string& key, const std::string&
     spec.signal_seconds = positive_int(v, label);
     IPM_CHECK(spec.signal_seconds <= 65535,
               label << " = " << v << ": Slurm sends the signal at most 65535 s early");
+  } else if (key == "array") {
+    spec.array = positive_int(v, label);
+    IPM_CHECK(spec.array <= 1000,
+              label << " = " << v << ": at most 1000 array tasks (Slurm's default MaxArraySize)");
   } else if (key == "partition") {
     check_name(v, label, /*list=*/true);
     spec.partition = v;

@@ -24,6 +24,7 @@ struct SlurmSpec {
   int64_t nodes = 0, ntasks_per_node = 0, cpus_per_task = 0, gpus_per_node = 0;
   int64_t signal_seconds = 120;  // USR1 this long before the time limit
   std::string launcher = "srun";  // or "mpirun"
+  int64_t array = 0;  // > 0: a job array of this many tasks, task i trains jobs j % array == i
 };
 
 // The keys a [slurm] table may hold (TOML spelling, e.g. "ntasks_per_node").
@@ -32,7 +33,7 @@ const std::vector<std::string>& slurm_keys();
 // Sets one value given as text (a TOML integer's digits, or a string). `label` names it in
 // errors: "suite.toml:12: slurm.nodes" or "--nodes". Throws ipm::Error
 // "<label> = <value>: <what is wrong>". Accepts the keys of slurm_keys() plus
-// "signal_seconds" and "launcher" (command line only).
+// "signal_seconds", "launcher" and "array" (command line only).
 void set_slurm_value(SlurmSpec& spec, const std::string& key, const std::string& value,
                      const std::string& label);
 

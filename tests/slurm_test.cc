@@ -7,6 +7,7 @@
 //     Slurm's time formats; defaults; a warning signal longer than the time limit refused;
 //   * golden scripts for a CPU cluster and for 2 nodes x 4 GPUs, byte for byte
 //     (regenerate: IPM_UPDATE_GOLDEN=1 ./slurm_test, then review the diff);
+//   * --array: one slice of the suite per array task, one log per task;
 //   * the rendered script run by bash with fake srun/scontrol: hostile paths arrive as exactly
 //     one argument each, exit 75 leads to `scontrol requeue $SLURM_JOB_ID`, other codes pass.
 #include <sys/stat.h>
@@ -273,6 +274,19 @@ TEST_F(SlurmTest, MpirunLauncherUsesTheAllocationsTasks) {
   const std::string text = ipm::render_sbatch(s, golden_paths("x"));
   EXPECT_CONTAINS(text, "\nmpirun -np \"$SLURM_NTASKS\" \"$ipm\" run \"$suite\" &\n");
   EXPECT_EQ(text.find("srun"), std::string::npos);
+}
+
+TEST_F(SlurmTest, ArrayTasksTakeSlicesOfTheSuite) {
+  SlurmSpec s = cpu_cluster();
+  ipm::set_slurm_value(s, "array", "3", "--array");
+  ipm::SbatchPaths p = golden_paths("x");
+  p.log = "/home/user/runs/x/slurm/x_%a.log";
+  const std::string text = ipm::render_sbatch(s, p);
+  EXPECT_CONTAINS(text, "#SBATCH --array=0-2\n");
+  EXPECT_CONTAINS(text, "#SBATCH --output=/home/user/runs/x/slurm/x_%a.log\n");
+  EXPECT_CONTAINS(text, "\"$ipm\" run \"$suite\" --slice \"$SLURM_ARRAY_TASK_ID/3\" &\n");
+  EXPECT_CONTAINS(set_error("array", "0"), "must be an integer");
+  EXPECT_CONTAINS(set_error("array", "1001"), "at most 1000 array tasks");
 }
 
 // The script itself under bash, with srun and scontrol replaced by recorders.

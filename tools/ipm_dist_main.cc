@@ -65,14 +65,17 @@ struct Launch {
   std::function<std::unique_ptr<ipm::WorkCounter>()> counter;
 };
 
-int run_command(const std::string& file, bool dry_run, int progress_s, Launch& launch) {
+int run_command(const std::string& file, bool dry_run, int progress_s,
+                const std::string& slice_text, Launch& launch) {
+  const ipm::JobSlice slice =
+      slice_text.empty() ? ipm::JobSlice{} : ipm::parse_job_slice(slice_text);
   ipm::Communicator& world = *launch.world;
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
   if (dry_run) {  // lists jobs on rank 0; no collective follows, so any rank count will do
     ipm::LocalWorkCounter unused;
-    if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true);
+    if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true, slice);
     return 0;
   }
   const int64_t per_job = ranks_per_job(suite, world.size());
@@ -83,7 +86,8 @@ int run_command(const std::string& file, bool dry_run, int progress_s, Launch& l
   if (world.rank() == 0 && progress_s > 0) {
     progress = std::make_unique<ipm::ProgressReporter>(suite, std::chrono::seconds(progress_s));
   }
-  const ipm::SuiteOutcome out = ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false);
+  const ipm::SuiteOutcome out =
+      ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false, slice);
   progress.reset();
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
                                         static_cast<int64_t>(out.failures.size()),
@@ -101,7 +105,8 @@ int run_command(const std::string& file, bool dry_run, int progress_s, Launch& l
   }
   if (world.rank() == 0) {
     std::cout << "\n" << ipm::write_report(suite.output) << "\n";  // summary.csv, summary.md
-    std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs: "
+    std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs"
+              << (slice.count > 1 ? " (slice " + slice_text + ")" : std::string()) << ": "
               << counts[0].item<int64_t>() << " trained, " << counts[1].item<int64_t>()
               << " already done, " << counts[2].item<int64_t>() << " failed; results in "
               << suite.output.string() << "\n";
@@ -134,6 +139,9 @@ int main(int argc, char** argv) {
   run->add_option("--progress", progress_s,
                   "Seconds between progress lines (jobs done/running/left, ETA); 0: none")
       ->capture_default_str();
+  std::string slice_text;
+  run->add_option("--slice", slice_text,
+                  "I/N: train only jobs j with j % N == I (Slurm array task I of N)");
 
   std::string run_dir;
   CLI::App* report = app.add_subcommand(
@@ -183,7 +191,7 @@ int main(int argc, char** argv) {
       launch.split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
     }
-    if (*run) return run_command(suite_file, dry_run, progress_s, launch);
+    if (*run) return run_command(suite_file, dry_run, progress_s, slice_text, launch);
     if (*slurm.app) return run_slurm_command(slurm);
     if (*report) {
       std::cout << ipm::write_report(run_dir);

@@ -35,6 +35,8 @@ const Override kOverrides[] = {
     {"--signal-seconds", "signal_seconds",
      "Seconds before the time limit at which USR1 asks for a checkpoint (default 120)"},
     {"--launcher", "launcher", "srun (default) or mpirun, inside the allocation"},
+    {"--array", "array",
+     "N: a job array of N tasks; task i trains the suite's jobs j with j % N == i"},
 };
 
 // A file name from the suite's name: letters, digits and ._- kept, anything else '_'.
@@ -82,11 +84,19 @@ int run_slurm_command(const SlurmCommand& cmd) {
   const std::filesystem::path dir = suite.output / "slurm";
   const std::string stem = file_stem(suite.name);
   const std::filesystem::path script = dir / (stem + ".sbatch");
-  std::filesystem::path log = dir / (stem + ".log");
-  if (!spec.output.empty() && std::filesystem::path(spec.output).is_relative()) {
-    spec.output = (suite.file.parent_path() / spec.output).lexically_normal().string();
+  IPM_CHECK(spec.array <= static_cast<int64_t>(suite.jobs.size()),
+            "--array = " << spec.array << ": more array tasks than the suite's "
+                         << suite.jobs.size() << " jobs");
+  // sbatch expands %j, %a, ... in the log path: our own part must not hold any '%'.
+  IPM_CHECK(!spec.output.empty() || dir.string().find('%') == std::string::npos,
+            "the output directory " << dir.string() << " holds '%', which sbatch would expand "
+            "in the log path; set [slurm] output");
+  std::filesystem::path log = dir / (stem + (spec.array > 0 ? "_%a.log" : ".log"));
+  if (!spec.output.empty()) {  // relative to the suite file, like the suite's other paths
+    log = std::filesystem::path(spec.output).is_relative()
+              ? (suite.file.parent_path() / spec.output).lexically_normal()
+              : std::filesystem::path(spec.output);
   }
-  if (!spec.output.empty()) log = spec.output;
   ipm::SbatchPaths paths;
   paths.ipm_dist = std::filesystem::read_symlink("/proc/self/exe").string();
   paths.suite = suite.file.string();
@@ -97,7 +107,8 @@ int run_slurm_command(const SlurmCommand& cmd) {
   std::cout << "wrote " << script.string() << "\n";
   if (cmd.submit) {
     const std::string id = ipm::submit_sbatch(script.string());
-    std::cout << "submitted batch job " << id << "\nlog: " << log.string() << "\n";
+    std::cout << "submitted batch job " << id << "\nlog: " << log.string()
+              << (spec.array > 0 ? "  (%a: the array task)" : "") << "\n";
   }
   return 0;
 }

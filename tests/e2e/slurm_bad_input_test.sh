@@ -34,6 +34,9 @@ expect_error "signal after the start" "warning signal 120 s before the end would
   "$IPM" slurm ok.toml --time 2
 expect_error "--job-name with a newline" "--job-name = \\\$'a\\\\nb': must be 1 to 200 characters without control" \
   "$IPM" slurm ok.toml --job-name "$(printf 'a\nb')"
+expect_error "--array 3 for one job" "--array = 3: more array tasks than the suite's 1 jobs" \
+  "$IPM" slurm ok.toml --array 3
+expect_error "--slice 2/2" "--slice 2/2: expected I/N with 0 <= I < N" "$IPM" run ok.toml --slice 2/2
 write_suite two.toml two "[train]" "batch = 32" "[run]" "ranks_per_job = 2"
 expect_error "3 tasks for groups of 2" "= 3 ranks, not a multiple of run.ranks_per_job = 2" \
   "$IPM" slurm two.toml --ntasks-per-node 3
