@@ -6,7 +6,9 @@
 // srun (which forwards it to every task) or mpirun (which does the same); ipm-dist's ranks
 // agree on a step, checkpoint mid-epoch and exit with kPreemptedExitCode (75). The shell then
 // runs `scontrol requeue $SLURM_JOB_ID`; the requeued job appends to the same log, resumes
-// at that step and skips jobs that are DONE.
+// at that step and skips jobs that are DONE. SIGTERM (scancel, the time limit itself) is
+// forwarded the same way so no work is lost, but the job is not requeued: a user's scancel
+// must stop it.
 #pragma once
 
 #include <string>

@@ -9,7 +9,8 @@
 //     (regenerate: IPM_UPDATE_GOLDEN=1 ./slurm_test, then review the diff);
 //   * --array: one slice of the suite per array task, one log per task;
 //   * the rendered script run by bash with fake srun/scontrol: hostile paths arrive as exactly
-//     one argument each, exit 75 leads to `scontrol requeue $SLURM_JOB_ID`, other codes pass.
+//     one argument each, exit 75 leads to `scontrol requeue $SLURM_JOB_ID`, other codes pass;
+//     USR1 to the batch shell reaches srun and requeues, TERM (scancel) checkpoints only.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -327,6 +328,37 @@ TEST_F(ScriptRun, PreemptedExitRequeuesTheJob) {
   EXPECT_EQ(run_script(ipm::kPreemptedExitCode), 0) << read_file(dir_ / "stderr.txt");
   EXPECT_EQ(read_file(dir_ / "scontrol_args"), "requeue 4242\n");
   EXPECT_CONTAINS(read_file(dir_ / "stdout.txt"), "requeueing job 4242");
+}
+
+// Signals to the batch shell, as Slurm sends them: USR1 (the warning, or `scancel --signal=USR1
+// --batch`) reaches srun as USR1 and requeues; TERM (a plain scancel) checkpoints, no requeue.
+class SignalRun : public ScriptRun {
+ protected:
+  int signal_script(const std::string& sig) {
+    run_script(0);  // writes job.sbatch and the recorders
+    fs::remove(dir_ / "srun_args");
+    // A launcher that runs until USR1, then exits as ipm-dist does after its checkpoint.
+    write_file(dir_ / "bin" / "srun",
+               "#!/bin/bash\ntrap 'echo USR1 > srun_got; kill $s; exit 75' USR1\n"
+               "sleep 20 & s=$!\ntouch srun_ready\nwait\n", true);
+    return run_bash("bash ./job.sbatch > job.out 2>&1 & p=$!\n"
+                    "for i in $(seq 200); do [ -e srun_ready ] && break; sleep 0.05; done\n"
+                    "kill -" + sig + " $p\nwait $p\n",
+                    "SLURM_JOB_ID=4242");
+  }
+};
+
+TEST_F(SignalRun, Usr1IsForwardedAndRequeues) {
+  EXPECT_EQ(signal_script("USR1"), 0) << read_file(dir_ / "job.out");
+  EXPECT_EQ(read_file(dir_ / "srun_got"), "USR1\n");
+  EXPECT_EQ(read_file(dir_ / "scontrol_args"), "requeue 4242\n");
+}
+
+TEST_F(SignalRun, TermCheckpointsWithoutRequeue) {
+  EXPECT_EQ(signal_script("TERM"), ipm::kPreemptedExitCode) << read_file(dir_ / "job.out");
+  EXPECT_EQ(read_file(dir_ / "srun_got"), "USR1\n");
+  EXPECT_FALSE(fs::exists(dir_ / "scontrol_args")) << "a scancel'ed job came back";
+  EXPECT_CONTAINS(read_file(dir_ / "job.out"), "not requeued");
 }
 
 TEST_F(ScriptRun, OtherFailuresPassThroughWithoutRequeue) {
