@@ -83,9 +83,10 @@ void check_mem(const std::string& v, const std::string& label) {
                   << "unit K, M, G or T (e.g. 16G)");
 }
 
-}  // namespace
-
+// Seconds of a Slurm time limit; errors name the value as `label` (the key or option).
 int64_t time_seconds(const std::string& t, const std::string& label);
+
+}  // namespace
 
 const std::vector<std::string>& slurm_keys() {
   static const std::vector<std::string> k = {
@@ -95,6 +96,8 @@ const std::vector<std::string>& slurm_keys() {
 }
 
 int64_t slurm_time_seconds(const std::string& t) { return time_seconds(t, "time"); }
+
+namespace {
 
 int64_t time_seconds(const std::string& t, const std::string& label) {
   if (t == "UNLIMITED" || t == "INFINITE" || t == "unlimited" || t == "infinite") return -1;
@@ -139,6 +142,8 @@ int64_t time_seconds(const std::string& t, const std::string& label) {
   IPM_CHECK(s > 0, bad << " (it is zero)");
   return s;
 }
+
+}  // namespace
 
 void set_slurm_value(SlurmSpec& spec, const std::string& key, const std::string& v,
                      const std::string& label) {
