@@ -9,6 +9,7 @@
 #include "common/text.h"
 #include "jobs/config_schema.h"
 #include "trainer/job_check.h"
+#include "trainer/stop_request.h"
 #include "trainer/trainer.h"
 
 namespace ipm {
@@ -36,6 +37,20 @@ void claim_job_dir(const std::filesystem::path& dir, const std::string& config) 
 
 }  // namespace
 
+JobSlice parse_job_slice(const std::string& text) {
+  const size_t slash = text.find('/');
+  const auto number = [](const std::string& s) {
+    return !s.empty() && s.size() <= 9 && s.find_first_not_of("0123456789") == std::string::npos
+               ? std::stoll(s) : int64_t{-1};
+  };
+  JobSlice s;
+  s.index = slash == std::string::npos ? -1 : number(text.substr(0, slash));
+  s.count = slash == std::string::npos ? -1 : number(text.substr(slash + 1));
+  IPM_CHECK(s.index >= 0 && s.count > 0 && s.index < s.count,
+            "--slice " << text << ": expected I/N with 0 <= I < N (array task I of N)");
+  return s;
+}
+
 void validate_suite(const Suite& suite) {
   for (const SuiteJob& job : suite.jobs) {
     try {
@@ -47,13 +62,15 @@ void validate_suite(const Suite& suite) {
 }
 
 SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
-                       bool dry_run) {
+                       bool dry_run, JobSlice slice) {
   SuiteOutcome out;
   const bool lead = comm.rank() == 0;
   const std::filesystem::path jobs_dir = suite.output / "jobs";
   if (dry_run) {
     if (lead) {
-      for (const SuiteJob& job : suite.jobs) {
+      for (size_t j = 0; j < suite.jobs.size(); ++j) {
+        if (!slice.contains(static_cast<int64_t>(j))) continue;
+        const SuiteJob& job = suite.jobs[j];
         const std::filesystem::path dir = jobs_dir / job.spec.name;
         const char* state = std::filesystem::exists(dir / "DONE")            ? "done"
                             : std::filesystem::exists(dir / "checkpoint.pt") ? "partial"
@@ -69,10 +86,15 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
   }
   const int64_t total = static_cast<int64_t>(suite.jobs.size());
   while (true) {
+    if (agree_to_stop(comm)) {  // take no job that would be stopped at once
+      out.preempted = true;
+      break;
+    }
     torch::Tensor taken = torch::tensor({lead ? counter.next() : int64_t{0}}, torch::kInt64);
     comm.broadcast(taken, 0);
     const int64_t index = taken.item<int64_t>() + 1;
     if (index > total) break;
+    if (!slice.contains(index - 1)) continue;  // another array task's job
     const SuiteJob& job = suite.jobs[static_cast<size_t>(index - 1)];
     const std::filesystem::path dir = jobs_dir / job.spec.name;
     if (std::filesystem::exists(dir / "DONE")) {
@@ -86,6 +108,10 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
     try {
       if (lead) claim_job_dir(dir, spec_to_toml(job.spec));
       const JobResult r = train_job(job.spec, dir, comm);
+      if (r.preempted) {
+        out.preempted = true;
+        break;
+      }
       if (lead) {
         write_file_atomic(dir / "DONE",
                           "{\"epochs\": " + std::to_string(r.epochs) +

@@ -17,9 +17,20 @@
 
 namespace ipm {
 
+// The part of a suite one Slurm array task trains: jobs j (0-based, in suite order) with
+// j % count == index. The default is the whole suite.
+struct JobSlice {
+  int64_t index = 0, count = 1;
+  bool contains(int64_t j) const { return j % count == index; }
+};
+
+// "I/N" (as `ipm-dist run --slice` takes it); throws ipm::Error unless 0 <= I < N.
+JobSlice parse_job_slice(const std::string& text);
+
 struct SuiteOutcome {
   int done_before = 0, trained = 0;
   std::vector<std::string> failures;  // "<job>: <error>"
+  bool preempted = false;  // a stop was requested: the job in hand was checkpointed
 };
 
 // Opens every job's data and builds its prior, model shape and settings without training:
@@ -31,8 +42,10 @@ void validate_suite(const Suite& suite);
 // job data-parallel on `comm`. DONE jobs are skipped, so a rerun finishes what is missing.
 // A job that fails is reported and the others still run; on a group of several ranks a
 // failure is rethrown instead, since the ranks may have diverged (the caller aborts the
-// world). dry_run lists the jobs and their state and trains nothing.
+// world). dry_run lists the jobs and their state and trains nothing. When a stop is
+// requested (trainer/stop_request.h) the group checkpoints the job in hand, takes no more
+// and returns with preempted set; a rerun resumes it.
 SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
-                       bool dry_run);
+                       bool dry_run, JobSlice slice = {});
 
 }  // namespace ipm

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/text.h"
 #include "jobs/config_schema.h"
+#include "slurm/slurm_spec.h"
 
 namespace ipm {
 namespace {
@@ -15,14 +16,6 @@ namespace {
 const std::vector<std::string>& suite_tables() {
   static const std::vector<std::string> t = {"data", "model", "prior", "train", "run"};
   return t;
-}
-
-// Keys of [slurm], validated here so a typo fails now rather than at submission time.
-const std::vector<std::string>& slurm_keys() {
-  static const std::vector<std::string> k = {
-      "partition", "account", "qos", "nodes", "ntasks_per_node", "cpus_per_task",
-      "gpus_per_node", "time", "mem", "constraint", "job_name", "output"};
-  return k;
 }
 
 std::string at(const std::filesystem::path& file, const toml::node& n) {
@@ -120,6 +113,8 @@ Suite load_suite(const std::filesystem::path& path) {
                   unknown_key(swhere, "slurm." + sub, with_prefix("slurm.", slurm_keys())));
         IPM_CHECK(sv.is_string() || sv.is_integer(),
                   swhere << ": slurm." << sub << " must be a string or an integer");
+        // Values too, so a bad one fails now rather than at submission time.
+        set_slurm_value(suite.slurm, sub, value_text(sv), swhere + ": slurm." + sub);
         continue;
       }
       if (key == "sweep") {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "slurm/slurm_spec.h"
 #include "trainer/job_spec.h"
 
 namespace ipm {
@@ -26,6 +27,7 @@ struct Suite {
   std::string resolved_toml;       // the input as parsed, with paths made absolute
   std::vector<std::string> sweep_keys;
   std::vector<SuiteJob> jobs;      // the Cartesian product of the sweep, in order
+  SlurmSpec slurm;                 // the [slurm] table, validated (defaults not filled in)
 };
 
 // Throws ipm::Error "<file>:<line>: <what>" for anything wrong in the file.

@@ -132,6 +132,40 @@ TEST(Checkpoint, RoundTripsModelOptimizerAndHistory) {
   std::filesystem::remove_all(dir);
 }
 
+// A mid-epoch checkpoint (a preemption stop) carries the step and every rank's partial sums
+// exactly; one written before mid-epoch stops existed (no "steps_done") reads as an epoch
+// boundary.
+TEST(Checkpoint, MidEpochStateRoundTripsAndOldCheckpointsReadAsEpochBoundaries) {
+  const auto dir = temp_dir("ckpt_mid");
+  SmallCnn a(std::vector<int64_t>{1, 28, 28}, 10);
+  torch::optim::Adam opt(a->parameters(), torch::optim::AdamOptions(1e-3));
+  TrainState state;
+  state.epochs_done = 1;
+  state.metrics.resize(1);
+  state.steps_done = 7;
+  state.partial = torch::tensor({{0.1 + 0.2, 12.0, 9.0, 1.5}, {1.0 / 3.0, 11.0, 10.0, 1.4}},
+                                torch::kFloat64);
+  save_checkpoint(dir / "mid.pt", *a, opt, state);
+  const TrainState got = load_checkpoint(dir / "mid.pt", *a, opt);
+  EXPECT_EQ(got.steps_done, 7);
+  EXPECT_TRUE(torch::equal(got.partial, state.partial));  // bit for bit
+
+  torch::serialize::OutputArchive old, model, optim;
+  a->save(model);
+  opt.save(optim);
+  old.write("model", model);
+  old.write("optimizer", optim);
+  old.write("epochs_done", c10::IValue(int64_t{1}));
+  old.write("metrics", metrics_to_tensor(state.metrics));
+  old.write("has_ema", c10::IValue(false));
+  old.save_to((dir / "old.pt").string());
+  const TrainState before = load_checkpoint(dir / "old.pt", *a, opt);
+  EXPECT_EQ(before.epochs_done, 1);
+  EXPECT_EQ(before.steps_done, 0);
+  EXPECT_FALSE(before.partial.defined());
+  std::filesystem::remove_all(dir);
+}
+
 // Two classes told apart by brightness; a third, "never", prior-ruled-out class.
 void write_toy_data(const std::filesystem::path& file, int64_t n) {
   torch::manual_seed(5);

@@ -1,5 +1,5 @@
 // ipm-dist: the command line. Subcommands: run (the default for a .toml argument), report,
-// pack, export-prior.
+// pack, export-prior, slurm.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
 #include <functional>
@@ -21,6 +21,9 @@
 #include "jobs/report.h"
 #include "jobs/run_suite.h"
 #include "jobs/suite.h"
+#include "slurm/slurm_spec.h"
+#include "tools/slurm_command.h"
+#include "trainer/stop_request.h"
 
 #ifndef IPM_VERSION
 #define IPM_VERSION "0.0.0"
@@ -63,14 +66,17 @@ struct Launch {
   std::function<std::unique_ptr<ipm::WorkCounter>()> counter;
 };
 
-int run_command(const std::string& file, bool dry_run, int progress_s, Launch& launch) {
+int run_command(const std::string& file, bool dry_run, int progress_s,
+                const std::string& slice_text, Launch& launch) {
+  const ipm::JobSlice slice =
+      slice_text.empty() ? ipm::JobSlice{} : ipm::parse_job_slice(slice_text);
   ipm::Communicator& world = *launch.world;
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
   if (dry_run) {  // lists jobs on rank 0; no collective follows, so any rank count will do
     ipm::LocalWorkCounter unused;
-    if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true);
+    if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true, slice);
     return 0;
   }
   const int64_t per_job = ranks_per_job(suite, world.size());
@@ -81,15 +87,27 @@ int run_command(const std::string& file, bool dry_run, int progress_s, Launch& l
   if (world.rank() == 0 && progress_s > 0) {
     progress = std::make_unique<ipm::ProgressReporter>(suite, std::chrono::seconds(progress_s));
   }
-  const ipm::SuiteOutcome out = ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false);
+  const ipm::SuiteOutcome out =
+      ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false, slice);
   progress.reset();
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
-                                        static_cast<int64_t>(out.failures.size())});
+                                        static_cast<int64_t>(out.failures.size()),
+                                        int64_t{out.preempted ? 1 : 0}});
   if (comm->rank() != 0) counts.zero_();  // count each group once
   world.allreduce_sum(counts);
+  if (counts[3].item<int64_t>() > 0) {  // SIGUSR1/SIGTERM: checkpointed; a rerun resumes
+    if (world.rank() == 0) {
+      std::cout << "[" << suite.name << "] preempted: " << counts[0].item<int64_t>()
+                << " jobs finished in this run, the others checkpointed; run again (or let "
+                   "the requeued Slurm job run) to resume; exit code "
+                << ipm::kPreemptedExitCode << "\n" << std::flush;
+    }
+    return ipm::kPreemptedExitCode;
+  }
   if (world.rank() == 0) {
     std::cout << "\n" << ipm::write_report(suite.output) << "\n";  // summary.csv, summary.md
-    std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs: "
+    std::cout << "[" << suite.name << "] " << suite.jobs.size() << " jobs"
+              << (slice.count > 1 ? " (slice " + slice_text + ")" : std::string()) << ": "
               << counts[0].item<int64_t>() << " trained, " << counts[1].item<int64_t>()
               << " already done, " << counts[2].item<int64_t>() << " failed; results in "
               << suite.output.string() << "\n";
@@ -122,6 +140,9 @@ int main(int argc, char** argv) {
   run->add_option("--progress", progress_s,
                   "Seconds between progress lines (jobs done/running/left, ETA); 0: none")
       ->capture_default_str();
+  std::string slice_text;
+  run->add_option("--slice", slice_text,
+                  "I/N: train only jobs j with j % N == I (Slurm array task I of N)");
 
   std::string run_dir;
   CLI::App* report = app.add_subcommand(
@@ -150,6 +171,8 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--split", export_splits, "Split(s) to write /prior for")
       ->capture_default_str();
   export_cmd->add_option("-o,--output", export_out, "HDF5 file to write")->required();
+  SlurmCommand slurm;
+  add_slurm_command(app, slurm);
 
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
@@ -161,6 +184,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<ipm::MpiRuntime> mpi;
   Launch launch;
   int rank = 0;
+  // Before MPI starts: a preemption signal from then on asks for a checkpoint, never kills.
+  if (*run) ipm::install_stop_handlers();
   try {
     if (*run && ipm::launched_by_mpi()) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
@@ -177,7 +202,8 @@ int main(int argc, char** argv) {
       launch.split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
     }
-    if (*run) return run_command(suite_file, dry_run, progress_s, launch);
+    if (*run) return run_command(suite_file, dry_run, progress_s, slice_text, launch);
+    if (*slurm.app) return run_slurm_command(slurm);
     if (*report) {
       std::cout << ipm::write_report(run_dir);
       return 0;

@@ -19,6 +19,8 @@ void save_checkpoint(const std::filesystem::path& file, torch::nn::Module& model
     archive.write("ema_running", state.ema.running_mean);
     archive.write("ema_steps", c10::IValue(state.ema.steps));
   }
+  archive.write("steps_done", c10::IValue(state.steps_done));
+  if (state.steps_done > 0) archive.write("partial", state.partial);
   AtomicPath out(file);
   archive.save_to(out.tmp().string());
   out.commit();
@@ -46,6 +48,9 @@ TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module&
       archive.read("ema_steps", v);
       state.ema.steps = v.toInt();
     }
+    // Checkpoints from before mid-epoch stops have neither: they are epoch boundaries.
+    if (archive.try_read("steps_done", v)) state.steps_done = v.toInt();
+    if (state.steps_done > 0) archive.read("partial", state.partial);
   } catch (const c10::Error& e) {
     throw Error(file.string() + ": cannot resume from this checkpoint (" +
                 std::string(e.what_without_backtrace()) +
@@ -55,6 +60,9 @@ TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module&
                 static_cast<size_t>(state.epochs_done) == state.metrics.size(),
             file.string() << ": inconsistent checkpoint (" << state.epochs_done
                           << " epochs, " << state.metrics.size() << " metrics rows)");
+  IPM_CHECK(state.steps_done >= 0 && (state.steps_done == 0 || state.partial.dim() == 2),
+            file.string() << ": inconsistent checkpoint (" << state.steps_done
+                          << " steps into an epoch without partial sums)");
   return state;
 }
 

@@ -60,8 +60,8 @@ std::unique_ptr<RankedPairs> make_job_pairs(const JobSpec& spec, const H5Split& 
 }
 
 EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedPairs& pairs,
-                           const std::vector<int64_t>& order, int64_t steps) {
-  EpochSums sums;
+                           const std::vector<int64_t>& order, int64_t steps, EpochSums sums,
+                           int64_t first_step) {
   const int64_t m = c.mine.size();
   const int64_t num_classes = c.train.num_classes();
   const PairNormalization norm = parse_pair_normalization(prior.pair_normalizer);
@@ -69,7 +69,9 @@ EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedP
   const bool reversed = test_hook_value("IPM_TEST_REVERSE_RANKING") == 1;
   std::vector<int64_t> rows(static_cast<size_t>(2 * m));  // first members, then second ones
   std::vector<PairOrder> orders(static_cast<size_t>(m));
-  for (int64_t s = 0; s < steps; ++s) {
+  const int64_t start = sums.steps_done;
+  for (int64_t s = start; s < steps; ++s) {
+    if (stop_before_step(c, s, start, first_step)) break;
     for (int64_t i = 0; i < m; ++i) {
       const auto j = static_cast<size_t>(order[static_cast<size_t>(s * c.t.batch + c.mine.begin + i)]);
       rows[static_cast<size_t>(i)] = pairs.a[j];
@@ -95,6 +97,7 @@ EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedP
     sums.correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
     const torch::Tensor log_r = torch::cat({terms.log_ra, terms.log_rb}, 0);
     sums.correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();
+    sums.steps_done = s + 1;
   }
   return sums;
 }

@@ -32,8 +32,10 @@ void check_ranking_job(const JobSpec& spec, int64_t n);
 
 // One epoch: `order` is a permutation of pair indices, `steps` global batches of c.t.batch
 // pairs each; this rank takes pairs [c.mine.begin, c.mine.end) of every batch. Accuracy
-// counts are over images (two per pair).
+// counts are over images (two per pair). As train_epoch: from sums.steps_done on, stopping
+// early (steps_done < steps) when the group agrees to (preemption).
 EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedPairs& pairs,
-                           const std::vector<int64_t>& order, int64_t steps);
+                           const std::vector<int64_t>& order, int64_t steps, EpochSums sums,
+                           int64_t first_step);
 
 }  // namespace ipm

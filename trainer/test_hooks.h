@@ -5,6 +5,8 @@
 //   IPM_TEST_FAIL_RANK=r          rank r throws in the first step of epoch 2 (a rank's error)
 //   IPM_TEST_REVERSE_RANKING=1    ranking jobs train with every triangle of Eq. 6 transposed
 //                                 (a deliberately wrong joint prior; tests/e2e/ranking_test.sh)
+//   IPM_TEST_STOP_AT_STEP=s       rank 0 of a group requests a stop (as SIGUSR1 would) before
+//                                 step s of each job, counted from 0 over all epochs
 #pragma once
 
 #include <cstdlib>

@@ -86,12 +86,50 @@ void write_metrics_file(const std::filesystem::path& job_dir,
   write_file_atomic(job_dir / "metrics.jsonl", s);
 }
 
-// The steps of one epoch over `order` (the epoch's permutation of the training rows).
-EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t steps) {
-  EpochSums sums;
+// A mid-epoch checkpoint keeps every rank's sums, one row each, so the resumed epoch adds up
+// in the same order as an uninterrupted one and its metrics come out bit-identical.
+constexpr int64_t kPartialFields = 4;  // loss, correct_q, correct_r, train_s
+
+torch::Tensor gather_partial(const EpochSums& mine, Communicator& comm) {
+  torch::Tensor rows = torch::zeros({comm.size(), kPartialFields}, torch::kFloat64);
+  rows[comm.rank()] = torch::tensor({mine.loss, static_cast<double>(mine.correct_q),
+                                     static_cast<double>(mine.correct_r), mine.train_s},
+                                    torch::kFloat64);
+  comm.allreduce_sum(rows);  // x + 0 = x: every row arrives exactly
+  return rows;
+}
+
+// This rank's sums from a mid-epoch checkpoint. Resumed on another number of ranks, rank 0
+// takes the totals (counts stay exact; the loss may differ in its last bits).
+EpochSums partial_sums(const TrainState& state, Communicator& comm) {
+  EpochSums s;
+  s.steps_done = state.steps_done;
+  torch::Tensor row;
+  if (state.partial.size(0) == comm.size()) {
+    row = state.partial[comm.rank()];
+  } else if (comm.rank() == 0) {
+    row = state.partial.sum(0);
+  } else {
+    return s;
+  }
+  s.loss = row[0].item<double>();
+  s.correct_q = static_cast<int64_t>(row[1].item<double>());
+  s.correct_r = static_cast<int64_t>(row[2].item<double>());
+  s.train_s = row[3].item<double>();
+  return s;
+}
+
+// The steps of one epoch over `order` (the epoch's permutation of the training rows), from
+// `sums.steps_done` on. Before each step the group agrees whether to stop (preemption); then
+// the returned steps_done is short of `steps`. first_step numbers the epoch's first step in
+// the job, for the test hook.
+EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t steps,
+                      EpochSums sums, int64_t first_step) {
   std::vector<int64_t> rows(static_cast<size_t>(c.mine.size()));
   const torch::Tensor no_stored;
-  for (int64_t s = 0; s < steps; ++s) {
+  const int64_t start = sums.steps_done;
+  for (int64_t s = start; s < steps; ++s) {
+    if (stop_before_step(c, s, start, first_step)) break;
     for (int64_t i = 0; i < c.mine.size(); ++i) rows[i] = order[s * c.t.batch + c.mine.begin + i];
     const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.dtype));
     const torch::Tensor y = c.train.y(rows);
@@ -113,6 +151,7 @@ EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t
         ? terms.log_r
         : implied_log_posterior(log_q.detach(), prior, torch::logsumexp(log_q.detach(), 0));
     sums.correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();
+    sums.steps_done = s + 1;
   }
   return sums;
 }
@@ -166,31 +205,62 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   if (std::filesystem::exists(ckpt)) {
     state = load_checkpoint(ckpt, net, *opt);
     if (state.ema.running_mean.defined()) set_ema_state(*normalizer, state.ema);
-    if (lead) std::cout << "[" << spec.name << "] resuming after epoch " << state.epochs_done << "\n";
+    if (lead) {
+      std::cout << "[" << spec.name << "] resuming after epoch " << state.epochs_done;
+      if (state.steps_done > 0) {
+        std::cout << ", at step " << state.steps_done << "/" << steps << " of epoch "
+                  << state.epochs_done + 1;
+      }
+      std::cout << "\n" << std::flush;
+    }
+    IPM_CHECK(state.steps_done < steps, ckpt.string() << ": " << state.steps_done
+              << " steps into an epoch of " << steps << " (was the data changed?)");
   }
   {
-    // Every rank must resume from the same epoch (a checkpoint on a filesystem that some
-    // ranks cannot see would silently mix two trainings).
-    torch::Tensor e = torch::tensor({state.epochs_done, -state.epochs_done}, torch::kInt64);
+    // Every rank must resume from the same epoch and step (a checkpoint on a filesystem that
+    // some ranks cannot see would silently mix two trainings).
+    torch::Tensor e = torch::tensor({state.epochs_done, -state.epochs_done, state.steps_done,
+                                     -state.steps_done}, torch::kInt64);
     comm.allreduce_max(e);
-    IPM_CHECK(e[0].item<int64_t>() == -e[1].item<int64_t>(),
+    IPM_CHECK(e[0].item<int64_t>() == -e[1].item<int64_t>() &&
+                  e[2].item<int64_t>() == -e[3].item<int64_t>(),
               ckpt.string() << ": the ranks of job " << spec.name << " see different checkpoints"
                             << " (is the output directory on a filesystem all ranks share?)");
   }
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   // --- epochs ---------------------------------------------------------------------------
-  StepContext step{t, train, *prior_source, loss_kind, *normalizer, model, *opt, reducer,
-                   mine, dtype};
+  StepContext step{t,     train, *prior_source, loss_kind, *normalizer, model, *opt, reducer,
+                   mine,  dtype, comm, test_hook_value("IPM_TEST_STOP_AT_STEP")};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
     const std::vector<int64_t> order = shuffled_order(units, t.seed, static_cast<uint64_t>(epoch));
     IPM_CHECK(!(epoch == 2 && comm.rank() == test_hook_value("IPM_TEST_FAIL_RANK")),
               "injected failure on rank " << comm.rank() << " (IPM_TEST_FAIL_RANK)");
-    const EpochSums local = pairs ? train_pair_epoch(step, spec.prior, *pairs, order, steps)
-                                  : train_epoch(step, order, steps);
-    const double train_s = seconds_since(epoch_t0);
+    const EpochSums resumed = epoch == state.epochs_done + 1 && state.steps_done > 0
+                                  ? partial_sums(state, comm)
+                                  : EpochSums{};
+    const int64_t first_step = (epoch - 1) * steps;
+    EpochSums local = pairs
+        ? train_pair_epoch(step, spec.prior, *pairs, order, steps, resumed, first_step)
+        : train_epoch(step, order, steps, resumed, first_step);
+    local.train_s += seconds_since(epoch_t0);
+    if (local.steps_done < steps) {  // stop requested: save the epoch so far, and leave
+      state.steps_done = local.steps_done;
+      state.partial = gather_partial(local, comm);
+      state.ema = ema_state(*normalizer);
+      if (lead) {
+        save_checkpoint(ckpt, net, *opt, state);
+        std::cout << "[" << spec.name << "] stopped (preemption) at step " << local.steps_done
+                  << "/" << steps << " of epoch " << epoch << "; checkpoint written\n"
+                  << std::flush;
+      }
+      result.preempted = true;
+      result.epochs = state.epochs_done;
+      return result;
+    }
+    const double train_s = local.train_s;
     const double comm_s = comm.take_comm_stats().seconds;
     torch::Tensor sums = torch::tensor({local.loss, static_cast<double>(local.correct_q),
                                         static_cast<double>(local.correct_r)}, torch::kFloat64);
@@ -213,6 +283,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     m.epoch_s = seconds_since(epoch_t0);
 
     state.epochs_done = epoch;
+    state.steps_done = 0;
+    state.partial = torch::Tensor();
     state.metrics.push_back(m);
     state.ema = ema_state(*normalizer);
     if (lead) {

@@ -5,7 +5,9 @@
 // one per rank; a rank reads only its rows. Each rank's loss is sum_i loss_i / B over its
 // slice, so summing gradients over ranks gives the gradient of the global mean, whatever the
 // remainder. Writes into job_dir: metrics.jsonl, checkpoint.pt (every epoch, atomically),
-// and resumes from checkpoint.pt when it is there.
+// and resumes from checkpoint.pt when it is there. When a stop is requested (SIGUSR1/SIGTERM),
+// the ranks agree on a step, checkpoint mid-epoch and return with preempted set; the next
+// call resumes at that step and ends with the same metrics and parameters.
 #pragma once
 
 #include <filesystem>
@@ -18,6 +20,7 @@ namespace ipm {
 struct JobResult {
   int64_t epochs = 0;
   double final_test_acc = 0.0, peak_test_acc = 0.0;
+  bool preempted = false;  // stopped on request (trainer/stop_request.h), checkpoint written
 };
 
 // Throws ipm::Error for bad data, priors or settings, before the first step where it can.

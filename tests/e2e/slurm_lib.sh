@@ -62,3 +62,30 @@ slurm_stop() {
   done
   SLURM_DIR=""
 }
+
+# slurm_job_state JOBID: the job's state (PENDING, RUNNING, COMPLETED, ...).
+slurm_job_state() {
+  scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'
+}
+
+# slurm_wait_job JOBID SECONDS: waits until the job has ended and prints its final state.
+# A requeued job waits for its BeginTime (Slurm holds requeued jobs back about two minutes):
+# that delay is lifted with `scontrol update StartTime=now`, so the tests stay short.
+slurm_wait_job() {
+  local id=$1 state reason
+  for _ in $(seq $(( $2 * 5 ))); do
+    state=$(slurm_job_state "$id")
+    case $state in
+      COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)
+        echo "$state"; return 0 ;;
+      PENDING)
+        reason=$(scontrol show job "$id" | sed -n 's/.*Reason=\([A-Za-z_]*\).*/\1/p')
+        if [ "$reason" = BeginTime ]; then
+          scontrol update JobId="$id" StartTime=now >/dev/null 2>&1 &&
+            echo "slurm_wait_job: lifted the BeginTime hold of requeued job $id" >&2
+        fi ;;
+    esac
+    sleep 0.2
+  done
+  echo "STILL_${state:-UNKNOWN}"
+}
