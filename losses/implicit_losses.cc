@@ -26,7 +26,8 @@ LossKind parse_loss(const std::string& name) {
   if (name == "nll") return LossKind::kNLL;
   if (name == "qr") return LossKind::kQR;
   if (name == "rq") return LossKind::kRQ;
-  throw Error("unknown loss '" + name + "' (expected ce, nll, qr or rq)");
+  if (name == "hard_ce") return LossKind::kHardCE;
+  throw Error("unknown loss '" + name + "' (expected ce, nll, qr, rq or hard_ce)");
 }
 
 const char* loss_name(LossKind kind) {
@@ -35,6 +36,7 @@ const char* loss_name(LossKind kind) {
     case LossKind::kNLL: return "nll";
     case LossKind::kQR: return "qr";
     case LossKind::kRQ: return "rq";
+    case LossKind::kHardCE: return "hard_ce";
   }
   return "?";
 }
@@ -58,6 +60,8 @@ LossTerms loss_terms(LossKind kind, const torch::Tensor& log_q, const torch::Ten
   switch (kind) {
     case LossKind::kCE:
       return {-(prior * log_q).sum(1), {}};
+    case LossKind::kHardCE:
+      return {-log_q.gather(1, prior.argmax(1, /*keepdim=*/true)).squeeze(1), {}};
     case LossKind::kNLL: {
       // -log sum_l p_il q_il; log 0 = -inf terms add exp(-inf) = 0 to value and gradient.
       return {-torch::logsumexp(log_q + log_prior(prior, 0.0), 1), {}};

@@ -7,6 +7,8 @@
 // L classes. log_q is a log-softmax over L; prior rows are non-negative and sum to 1.
 //   log r_il = log_softmax_l( log q_il - log Z_l + log p_il )        (Eq. 3)
 //   CE_i  = -sum_l p_il log q_il
+//   HARD_CE_i = -log q_{i, argmax_l p_il}  ("hard naive" baseline of §4.3 / Malkin et al.
+//               2019: pseudo-labels from the prior's mode; ties go to the lowest class)
 //   NLL_i = -log sum_l p_il q_il                                      (NLL (union), §4.1)
 //   QR_i  = sum_l q_il (log q_il - log r_il)      = KL(q_i || r_i)    (Eq. 4)
 //   RQ_i  = sum_l r_il (log r_il - log q_il)      = KL(r_i || q_i)
@@ -24,9 +26,9 @@
 
 namespace ipm {
 
-enum class LossKind { kCE, kNLL, kQR, kRQ };
+enum class LossKind { kCE, kNLL, kQR, kRQ, kHardCE };
 
-// "ce" | "nll" | "qr" | "rq"; throws ipm::Error naming the value otherwise.
+// "ce" | "nll" | "qr" | "rq" | "hard_ce"; throws ipm::Error naming the value otherwise.
 LossKind parse_loss(const std::string& name);
 const char* loss_name(LossKind kind);
 

@@ -43,6 +43,9 @@ std::unique_ptr<PriorSource> make_prior_source(const PriorSpec& spec, int64_t nu
     return std::make_unique<PartialPrior>(num_classes, spec.prob, spec.seed, spec.smoothing);
   }
   if (spec.kind == "stored") return std::make_unique<StoredPrior>(num_classes, spec.smoothing);
+  IPM_CHECK(spec.kind != "coarse",
+            "prior.kind = \"coarse\" needs per-pixel labels: a data file whose /train/y is "
+            "[N, H, W] (segmentation, e.g. from `ipm-dist pack lsr`)");
   throw Error("prior.kind = '" + spec.kind + "' is unknown (expected negative, partial or stored)");
 }
 

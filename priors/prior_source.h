@@ -7,6 +7,8 @@
 //   partial   a candidate set: the true label plus each wrong label with probability `prob`
 //             (the uniform-flipping generator of partial-label learning), uniform over it
 //   stored    rows of /<split>/prior in the data file (another model's output, §4.4-4.5)
+//   coarse    per-pixel p(l | c) from coarse block labels (priors/coarse_prior.h); built by
+//             the segmentation trainer (trainer/segmentation.h), not by make_prior_source
 // `smoothing` eps > 0 applies p <- (p + eps) / (1 + L eps) after any source (App. E.1.3).
 #pragma once
 
@@ -20,10 +22,11 @@
 namespace ipm {
 
 struct PriorSpec {
-  std::string kind = "negative";  // negative | partial | stored
+  std::string kind = "negative";  // negative | partial | stored | coarse
   int64_t k = 1;                  // negative: wrong labels per sample, 1..L-1
   double prob = 0.5;              // partial: chance each wrong label joins the set
   double smoothing = 0.0;         // additive smoothing eps (0 = none)
+  double blur = 0.0;              // coarse: Gaussian blur sigma in pixels (0 = none)
   uint64_t seed = 0;              // which random labels; the job's train.seed by default
 };
 
