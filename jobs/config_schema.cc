@@ -72,7 +72,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"prior.smoothing", KeyType::kFloat, "[0, 1]"},
       {"prior.blur", KeyType::kFloat, "[0, 1000] (pixels; coarse priors)"},
       {"prior.seed", KeyType::kInt, "0..2^40 (default: train.seed)"},
-      {"train.loss", KeyType::kString, "ce, nll, qr, rq, hard_ce"},
+      {"train.loss", KeyType::kString, "ce, nll, qr, rq, hard_ce, free_energy"},
       {"train.optimizer", KeyType::kString, "adam, adamw"},
       {"train.lr", KeyType::kFloat, "(0, 10]"},
       {"train.weight_decay", KeyType::kFloat, "[0, 10]"},
@@ -128,7 +128,7 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
   } else if (key == "prior.seed") {
     s.prior.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
   } else if (key == "train.loss") {
-    s.train.loss = one_of(k, v, where, {"ce", "nll", "qr", "rq", "hard_ce"});
+    s.train.loss = one_of(k, v, where, {"ce", "nll", "qr", "rq", "hard_ce", "free_energy"});
   } else if (key == "train.optimizer") {
     s.train.optimizer = one_of(k, v, where, {"adam", "adamw"});
   } else if (key == "train.lr") {

@@ -240,15 +240,15 @@ std::vector<SegCase> ReadSegFixtures() {
     c.prior = read({c.n, c.l, c.h, c.w});
     in >> w;
     c.logits = read({c.n, c.l, c.h, c.w});
-    for (int i = 0; i < 5; ++i) {
+    while (in >> w && w == "loss") {
       std::string kind;
       double v;
-      in >> w >> kind >> v;
+      in >> kind >> v;
       c.values.emplace_back(kind, v);
       c.grads.push_back(read({c.n, c.l, c.h, c.w}));
     }
-    in >> w;
     EXPECT_EQ(w, "end");
+    EXPECT_EQ(c.values.size(), 6u) << c.name;  // ce hard_ce nll qr rq free_energy
     out.push_back(c);
   }
   return out;
@@ -291,7 +291,7 @@ TEST(SegFixtures, GradientsMatchFiniteDifferences) {
   const auto cases = ReadSegFixtures();
   const SegCase& c = cases[0];
   for (const auto kind : {ipm::LossKind::kQR, ipm::LossKind::kRQ, ipm::LossKind::kCE,
-                          ipm::LossKind::kHardCE}) {
+                          ipm::LossKind::kHardCE, ipm::LossKind::kFreeEnergy}) {
     const Tensor x = c.logits.clone().requires_grad_(true);
     SegLoss(kind, x, c.prior).backward();
     const double h = 1e-6;
@@ -305,6 +305,26 @@ TEST(SegFixtures, GradientsMatchFiniteDifferences) {
       EXPECT_NEAR(x.grad().view(-1)[k].item<double>(), fd, 1e-8) << ipm::loss_name(kind) << " " << k;
     }
   }
+}
+
+// Eq. 5 against Eq. 4: F_i = QR_i - log sum_l p_il q_il / Z_l (r's per-sample normalizer),
+// and F is not zero at a one-hot q that ignores the prior, where QR nearly is.
+TEST(FreeEnergy, IsQrWithoutTheNormalizerOfR) {
+  const Tensor log_q = torch::log_softmax(torch::randn({12, 4}, f64()) * 2, 1);
+  Tensor prior = torch::rand({12, 4}, f64()) + 0.05;
+  prior = prior / prior.sum(1, true);
+  ipm::LocalNormalizer local;
+  const Tensor qr = ipm::per_sample_loss(ipm::LossKind::kQR, log_q, prior, local);
+  const Tensor f = ipm::per_sample_loss(ipm::LossKind::kFreeEnergy, log_q, prior, local);
+  const Tensor log_z = torch::logsumexp(log_q, 0);
+  const Tensor log_c = torch::logsumexp(prior.log() + log_q - log_z, 1);
+  EXPECT_TRUE(torch::allclose(f, qr - log_c, 1e-12, 1e-12));
+  // Confident q: label i % 4 for sample i, regardless of the prior.
+  const Tensor hard = torch::log_softmax(torch::eye(4, f64()).repeat({3, 1}) * 30, 1);
+  const double qr_hard = ipm::per_sample_loss(ipm::LossKind::kQR, hard, prior, local).mean().item<double>();
+  const double f_hard = ipm::per_sample_loss(ipm::LossKind::kFreeEnergy, hard, prior, local).mean().item<double>();
+  EXPECT_LT(qr_hard, 1e-6);
+  EXPECT_GT(f_hard, 1.0);  // log Z = log 3 (3 samples per label), minus log p <= 0: >= log 3
 }
 
 TEST(HardCe, IsCrossEntropyOnThePriorsMode) {

@@ -15,7 +15,8 @@ normalized) and normalized per pixel, then E.1.3's additive smoothing (p + eps) 
 Losses over all pixels, as DESIGN.md states them, with the local normalizer over the batch
 and every pixel: log Z_l = logsumexp over (n, u, v) of log q; log q = log_softmax over l of
 the logits; r = softmax_l(log q - log Z + log p) (Eq. 3); per-pixel CE, hard CE (-log q at
-argmax_l p), NLL, QR (prior floored at 1e-9), RQ; the loss is the mean over N*H*W pixels.
+argmax_l p), NLL, QR (prior floored at 1e-9), RQ, and Eq. 5's free energy
+sum_l q (log Z - log p) ("free_energy"); the loss is the mean over N*H*W pixels.
 Gradients are d loss / d logits [N, L, H, W].
 
 File format (whitespace separated, '#' comments):
@@ -25,7 +26,7 @@ File format (whitespace separated, '#' comments):
   blur <sigma>   smoothing <eps>
   prior          N*L*H lines of W values (NCHW order)
   logits         N*L*H lines of W values
-  loss <name> <value>   then N*L*H lines of W values (gradient), for ce hard_ce nll qr rq
+  loss <name> <value>   then N*L*H lines of W values (gradient), for each of LOSSES
   end
 """
 import argparse
@@ -38,7 +39,7 @@ import torch
 
 SEED = 20241125
 QR_PRIOR_FLOOR = 1e-9
-LOSSES = ("ce", "hard_ce", "nll", "qr", "rq")
+LOSSES = ("ce", "hard_ce", "nll", "qr", "rq", "free_energy")
 
 
 def gaussian_kernel(sigma):
@@ -95,6 +96,8 @@ def losses(logits, prior):
     out["qr"] = (log_q.exp() * (log_q - lr_qr)).sum(1)
     lr = log_r_of(prior)  # prior > 0 everywhere here (smoothed)
     out["rq"] = (lr.exp() * (lr - log_q)).sum(1)
+    # Eq. 5: sum_l q (log sum_j q_j - log p), per pixel (its sum over pixels is F).
+    out["free_energy"] = (log_q.exp() * (log_z - prior.clamp_min(QR_PRIOR_FLOOR).log())).sum(1)
     return {k: v.mean() for k, v in out.items()}
 
 
