@@ -28,6 +28,7 @@
 #include "losses/implicit_losses.h"
 #include "priors/coarse_prior.h"
 #include "trainer/fcn.h"
+#include "trainer/metrics_log.h"
 #include "trainer/seg_metrics.h"
 #include "trainer/small_cnn.h"
 
@@ -360,6 +361,26 @@ TEST(SegMetrics, AbsentClassesAreSkippedAndShapesMatter) {
   EXPECT_DOUBLE_EQ(ipm::mean_iou(conf), (1.0 + 0.5 + 0.0) / 3);
   EXPECT_DOUBLE_EQ(ipm::mean_iou(torch::zeros({3, 3}, torch::kInt64)), 0.0);
   EXPECT_THROW(ipm::confusion_matrix(pred.flatten(), truth, 4), ipm::Error);
+}
+
+TEST(SegMetrics, JsonLinesCarryThemOnlyForSegmentationAndOldCheckpointsRead) {
+  ipm::EpochMetrics m;
+  m.epoch = 3;
+  m.test_acc = 0.25;
+  m.test_miou = 0.125;
+  EXPECT_EQ(ipm::to_json_line(m).find("test_miou"), std::string::npos);
+  m.segmentation = 1.0;
+  EXPECT_CONTAINS(ipm::to_json_line(m), "\"test_acc\": 0.25");
+  EXPECT_CONTAINS(ipm::to_json_line(m), "\"test_miou\": 0.125");
+  const auto back = ipm::metrics_from_tensor(ipm::metrics_to_tensor({m}));
+  EXPECT_EQ(back[0].test_miou, 0.125);
+  EXPECT_EQ(back[0].segmentation, 1.0);
+  // A checkpoint written before the segmentation fields: 11 columns, the new ones read as 0.
+  const Tensor old = ipm::metrics_to_tensor({m}).slice(1, 0, ipm::kMetricFieldsBeforeSegmentation);
+  const auto read = ipm::metrics_from_tensor(old.contiguous());
+  EXPECT_EQ(read[0].test_acc, 0.25);
+  EXPECT_EQ(read[0].test_miou, 0.0);
+  EXPECT_EQ(read[0].epoch, 3);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -65,7 +65,8 @@ struct Confusions {
 };
 
 // Confusion matrices of q and r over rows [0, n) of a split; each rank takes a contiguous
-// block, the counts are all-reduced.
+// block, the counts are all-reduced. r uses Z_l = sum of q(l) over the whole evaluated split
+// (every pixel, all ranks: a first pass), so it does not depend on chunking or rank count.
 Confusions evaluate(torch::nn::AnyModule& model, const H5Split& split, int64_t n,
                     const SegmentationPriors& priors, Communicator& comm,
                     torch::ScalarType dtype, double q_smoothing) {
@@ -73,16 +74,22 @@ Confusions evaluate(torch::nn::AnyModule& model, const H5Split& split, int64_t n
   model.ptr()->eval();
   const int64_t L = split.num_classes();
   const RankSlice mine = rank_slice(n, comm.rank(), comm.size());
+  auto log_q_of = [&](const std::vector<int64_t>& rows) {
+    return pixel_log_q(model.forward(to_model_layout(split.x(rows).to(dtype))), q_smoothing);
+  };
+  torch::Tensor z = torch::zeros({L}, torch::kFloat64);
+  for (int64_t s = mine.begin; s < mine.end; s += kEvalImages) {
+    z += log_q_of(iota_rows(s, std::min(s + kEvalImages, mine.end))).exp().sum(0).to(torch::kFloat64);
+  }
+  comm.allreduce_sum(z);
+  const torch::Tensor log_z = z.log().to(dtype);
   torch::Tensor cq = torch::zeros({L, L}, torch::kInt64), cr = torch::zeros({L, L}, torch::kInt64);
   for (int64_t s = mine.begin; s < mine.end; s += kEvalImages) {
     const std::vector<int64_t> rows = iota_rows(s, std::min(s + kEvalImages, mine.end));
-    const torch::Tensor y = split.y(rows);
-    const torch::Tensor log_q =
-        pixel_log_q(model.forward(to_model_layout(split.x(rows).to(dtype))), q_smoothing);
+    const torch::Tensor log_q = log_q_of(rows);
     const torch::Tensor prior = flatten_classes(priors.prior(split, rows)).to(dtype);
-    const torch::Tensor log_r =
-        implied_log_posterior(log_q, prior, torch::logsumexp(log_q, 0));
-    const torch::Tensor truth = y.flatten();
+    const torch::Tensor log_r = implied_log_posterior(log_q, prior, log_z);
+    const torch::Tensor truth = split.y(rows).flatten();
     cq += confusion_matrix(log_q.argmax(1), truth, L);
     cr += confusion_matrix(log_r.argmax(1), truth, L);
   }

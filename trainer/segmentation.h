@@ -9,7 +9,7 @@
 // all-reduces across ranks as for classification), and the loss is the mean over the global
 // batch's pixels, sum_i loss_i / (B * H * W), each rank contributing its slice's share.
 // Metrics: pixel accuracy and mean IoU (trainer/seg_metrics.h) of q and of r on the train
-// and test splits; r on an evaluated chunk uses the chunk's own pixels as the normalizer.
+// and test splits; r on an evaluated split uses Z over all of that split's pixels.
 // Same files, checkpoints and exact resume as the classification loop (trainer.h).
 #pragma once
 
