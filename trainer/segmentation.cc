@@ -16,6 +16,7 @@
 #include "trainer/normalizer_factory.h"
 #include "trainer/seg_metrics.h"
 #include "trainer/small_cnn.h"
+#include "trainer/test_hooks.h"
 #include "trainer/train_common.h"
 
 namespace ipm {
@@ -337,6 +338,7 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
                   m.test_acc_r, m.test_miou, m.test_miou_r, m.samples_per_s);
       std::fflush(stdout);
     }
+    if (epoch == test_hook_value("IPM_TEST_ABORT_AFTER_EPOCH")) std::abort();
   }
   if (lead) write_metrics_file(job_dir, state.metrics);
   JobResult result;
