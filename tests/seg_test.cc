@@ -66,7 +66,7 @@ TEST(Fcn, ReceptiveFieldIsExactly11x11) {
   torch::manual_seed(1);
   ipm::Fcn net(std::vector<int64_t>{2, 31, 29}, 3, 6);
   net->to(torch::kFloat64);
-  for (const auto [pu, pv] : {std::pair<int64_t, int64_t>{15, 14}, {9, 20}}) {
+  for (const auto& [pu, pv] : {std::pair<int64_t, int64_t>{15, 14}, {9, 20}}) {
     Tensor x = torch::randn({1, 2, 31, 29}, f64()).requires_grad_(true);
     net->forward(x).index({0, 1, pu, pv}).backward();
     const Tensor nz = x.grad().abs().sum(1)[0] > 0;  // [H, W]
