@@ -38,8 +38,8 @@ constexpr double kLsrRoadHigh = 0.2;
 
 struct LsrOptions {
   std::filesystem::path idx_dir;             // Fashion-MNIST IDX files
-  int64_t train = 2000, test = 500;          // images per split
-  int64_t size = 64;                         // canvas side, pixels
+  int64_t train = 1000, test = 300;          // images per split
+  int64_t size = 32;                         // canvas side, pixels
   int64_t block = 16;                        // coarse block side; must divide size
   int64_t regions = 8;                       // at most this many regions per image (>= 2)
   // Fashion-MNIST classes = fine classes: land classes, then the road class (last).

@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   lsr->add_option("--regions", lsr_opt.regions, "At most this many regions per image")
       ->capture_default_str();
-  lsr->add_option("--classes", lsr_opt.classes, "Fashion-MNIST classes used as fine classes")
+  lsr->add_option("--classes", lsr_opt.classes, "Fashion-MNIST classes used as fine classes: land classes, then the road class")
       ->delimiter(',')->capture_default_str();
   lsr->add_option("--seed", lsr_opt.seed, "Seed (the same options write the same file)")
       ->capture_default_str();
