@@ -19,7 +19,7 @@ def main():
         if not os.path.exists(os.path.join(run, "jobs", job, "DONE")):
             continue
         last = json.loads(open(path).read().strip().splitlines()[-1])
-        loss = re.search(r"loss=([a-z_]+)", job).group(1)
+        loss = re.match(r"loss=(.+?)(_seed=.*)?$", job).group(1)
         rows.setdefault(loss, []).append(last)
     keys = ["test_acc", "test_miou", "test_acc_r", "test_miou_r"]
     print("| train.loss | n | " + " | ".join(keys) + " |")
