@@ -84,6 +84,7 @@ H5Split::H5Split(const std::filesystem::path& file, const std::string& split, bo
   x_ = open("x", true);
   y_ = open("y", true);
   prior_ = open("prior", false);
+  coarse_ = open("coarse", false);
 
   // num_classes: a file attribute (DESIGN.md); checked against labels when read.
   IPM_CHECK(H5Aexists(fid_.get(), "num_classes") > 0,
@@ -125,10 +126,20 @@ H5Split::H5Split(const std::filesystem::path& file, const std::string& split, bo
                       << ", ...] (N, num_classes)");
     prior_shape_.assign(pd.begin() + 1, pd.end());
   }
+  if (coarse_.valid()) {
+    const std::vector<int64_t> cd = dims_of(coarse_.get());
+    const Stored ct = stored_type(coarse_.get());
+    IPM_CHECK(ct == Stored::kInt32 || ct == Stored::kInt64,
+              where() << "/coarse: type must be int32 or int64");
+    IPM_CHECK((cd.size() == 1 || cd.size() == 3) && cd[0] == n_,
+              where() << "/coarse: shape must be [" << n_ << "] or [" << n_ << ", h, w]");
+    coarse_shape_.assign(cd.begin() + 1, cd.end());
+  }
   if (preload) {
     x_mem_ = read_all(x_, x_uint8_ ? torch::kUInt8 : torch::kFloat32, x_shape_, "x");
     y_mem_ = read_all(y_, torch::kInt64, y_shape_, "y");
     if (prior_.valid()) prior_mem_ = read_all(prior_, torch::kFloat32, prior_shape_, "prior");
+    if (coarse_.valid()) coarse_mem_ = read_all(coarse_, torch::kInt64, coarse_shape_, "coarse");
   }
 }
 
@@ -139,7 +150,8 @@ int64_t H5Split::preload_bytes(const std::filesystem::path& file, const std::str
   const int64_t x = product(s.x_shape_) * (s.x_uint8_ ? 1 : 4);
   const int64_t y = product(s.y_shape_) * 8;
   const int64_t p = s.prior_.valid() ? product(s.prior_shape_) * 4 : 0;
-  return s.n_ * (x + y + p);
+  const int64_t c = s.coarse_.valid() ? product(s.coarse_shape_) * 8 : 0;
+  return s.n_ * (x + y + p + c);
 }
 
 torch::Tensor H5Split::read_all(const H5Id& dset, torch::ScalarType type,
@@ -222,6 +234,36 @@ torch::Tensor H5Split::y(const std::vector<int64_t>& rows) const {
 torch::Tensor H5Split::prior(const std::vector<int64_t>& rows) const {
   IPM_CHECK(has_prior(), where() << ": no 'prior' dataset (prior.kind = \"stored\" needs one)");
   return read_rows(prior_, prior_mem_, torch::kFloat32, prior_shape_, rows, "prior");
+}
+
+torch::Tensor H5Split::coarse(const std::vector<int64_t>& rows) const {
+  IPM_CHECK(has_coarse(), where() << ": no 'coarse' dataset (prior.kind = \"coarse\" needs one)");
+  return read_rows(coarse_, coarse_mem_, torch::kInt64, coarse_shape_, rows, "coarse");
+}
+
+torch::Tensor read_cooccurrence(const std::filesystem::path& file) {
+  const H5Id fid = open_file(file);
+  IPM_CHECK(H5Lexists(fid.get(), "/cooccurrence", H5P_DEFAULT) > 0,
+            file.string() << ": no dataset '/cooccurrence' (prior.kind = \"coarse\" needs the "
+                             "co-occurrence matrix [coarse classes, num_classes])");
+  const H5Id d(h5_check(H5Dopen2(fid.get(), "/cooccurrence", H5P_DEFAULT),
+                        file.string() + ": cannot open dataset '/cooccurrence'"));
+  const std::vector<int64_t> dims = dims_of(d.get());
+  IPM_CHECK(dims.size() == 2, file.string() << ":/cooccurrence: must be 2-D [coarse classes, "
+                                               "num_classes], has "
+                                            << dims.size() << " dimensions");
+  {
+    H5Id t(H5Dget_type(d.get()));
+    const H5T_class_t cls = H5Tget_class(t.get());
+    IPM_CHECK(cls == H5T_FLOAT || cls == H5T_INTEGER,
+              file.string() << ":/cooccurrence: must be numeric");
+  }
+  torch::Tensor out = torch::empty(dims, torch::kFloat64);
+  if (out.numel() > 0) {
+    h5_check(H5Dread(d.get(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data_ptr()),
+             file.string() + ":/cooccurrence: read failed");
+  }
+  return out;
 }
 
 }  // namespace ipm

@@ -13,6 +13,7 @@ hid_t file_type(torch::ScalarType t) {
     case torch::kFloat32: return H5T_IEEE_F32LE;
     case torch::kInt64: return H5T_STD_I64LE;
     case torch::kInt32: return H5T_STD_I32LE;
+    case torch::kFloat64: return H5T_IEEE_F64LE;
     default: throw Error("H5Writer: unsupported tensor type");
   }
 }
@@ -23,6 +24,7 @@ hid_t native_type(torch::ScalarType t) {
     case torch::kFloat32: return H5T_NATIVE_FLOAT;
     case torch::kInt64: return H5T_NATIVE_INT64;
     case torch::kInt32: return H5T_NATIVE_INT32;
+    case torch::kFloat64: return H5T_NATIVE_DOUBLE;
     default: throw Error("H5Writer: unsupported tensor type");
   }
 }
@@ -64,6 +66,10 @@ void H5Writer::write_split(const std::string& split, const torch::Tensor& x,
   write_dataset(g.get(), "x", x);
   write_dataset(g.get(), "y", y);
   if (prior.defined()) write_dataset(g.get(), "prior", prior.to(torch::kFloat32));
+}
+
+void H5Writer::add_dataset(const std::string& path, const torch::Tensor& t) {
+  write_dataset(fid_.get(), path.c_str(), t);
 }
 
 void H5Writer::set_attributes(int64_t num_classes, const std::vector<std::string>& class_names,

@@ -21,6 +21,9 @@ class H5Writer {
   // x uint8 or float32 [N, ...]; y int64 [N, ...]; prior float32 [N, L, ...] (optional).
   void write_split(const std::string& split, const torch::Tensor& x, const torch::Tensor& y,
                    const torch::Tensor& prior = {});
+  // Any extra dataset, e.g. "/train/coarse" or "/cooccurrence" (its group must exist:
+  // write_split creates /<split>).
+  void add_dataset(const std::string& path, const torch::Tensor& t);
   void set_attributes(int64_t num_classes, const std::vector<std::string>& class_names,
                       const std::string& source);
   void commit();

@@ -64,17 +64,19 @@ const std::vector<ConfigKey>& config_keys() {
       {"data.train", KeyType::kString, "a split (group) name"},
       {"data.test", KeyType::kString, "a split (group) name"},
       {"data.preload", KeyType::kString, "auto, always, never"},
-      {"model.arch", KeyType::kString, "small_cnn"},
-      {"prior.kind", KeyType::kString, "negative, partial, stored, ranking"},
+      {"model.arch", KeyType::kString, "small_cnn, fcn"},
+      {"model.width", KeyType::kInt, "0..65536 (0 = the arch's default)"},
+      {"prior.kind", KeyType::kString, "negative, partial, stored, ranking, coarse"},
       {"prior.k", KeyType::kInt, "1..num_classes-1"},
       {"prior.prob", KeyType::kFloat, "[0, 1]"},
       {"prior.smoothing", KeyType::kFloat, "[0, 1]"},
+      {"prior.blur", KeyType::kFloat, "[0, 1000] (pixels; coarse priors)"},
       {"prior.seed", KeyType::kInt, "0..2^40 (default: train.seed)"},
       {"prior.pairs", KeyType::kInt, "0..2^40 (ranking: pairs of training rows; 0 = rows / 2)"},
       {"prior.ties", KeyType::kString, "triangle, diagonal"},
       {"prior.pair_normalizer", KeyType::kString, "position, pooled"},
       {"prior.pair_source", KeyType::kString, "seeded, file"},
-      {"train.loss", KeyType::kString, "ce, nll, qr, rq, f2"},
+      {"train.loss", KeyType::kString, "ce, nll, qr, rq, f2, hard_ce, free_energy"},
       {"train.optimizer", KeyType::kString, "adam, adamw"},
       {"train.lr", KeyType::kFloat, "(0, 10]"},
       {"train.weight_decay", KeyType::kFloat, "[0, 10]"},
@@ -88,6 +90,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"train.train_eval", KeyType::kString, "full, running"},
       {"train.train_subset", KeyType::kInt, "0..2^40 (0 = all rows)"},
       {"train.precision", KeyType::kString, "float32, float64"},
+      {"train.q_smoothing", KeyType::kFloat, "[0, 1] (segmentation jobs)"},
       {"run.ranks_per_job", KeyType::kInt, "1..4096"},
       {"run.threads_per_rank", KeyType::kInt, "1..256"},
   };
@@ -115,15 +118,19 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
   } else if (key == "data.preload") {
     s.data.preload = one_of(k, v, where, {"auto", "always", "never"});
   } else if (key == "model.arch") {
-    s.arch = one_of(k, v, where, {"small_cnn"});
+    s.arch = one_of(k, v, where, {"small_cnn", "fcn"});
+  } else if (key == "model.width") {
+    s.model_width = in_range<int64_t>(k, as_int(k, v, where), 0, 65536, where);
   } else if (key == "prior.kind") {
-    s.prior.kind = one_of(k, v, where, {"negative", "partial", "stored", "ranking"});
+    s.prior.kind = one_of(k, v, where, {"negative", "partial", "stored", "ranking", "coarse"});
   } else if (key == "prior.k") {
     s.prior.k = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
   } else if (key == "prior.prob") {
     s.prior.prob = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
   } else if (key == "prior.smoothing") {
     s.prior.smoothing = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
+  } else if (key == "prior.blur") {
+    s.prior.blur = in_range(k, as_float(k, v, where), 0.0, 1000.0, where);
   } else if (key == "prior.seed") {
     s.prior.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
   } else if (key == "prior.pairs") {
@@ -135,7 +142,8 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
   } else if (key == "prior.pair_source") {
     s.prior.pair_source = one_of(k, v, where, {"seeded", "file"});
   } else if (key == "train.loss") {
-    s.train.loss = one_of(k, v, where, {"ce", "nll", "qr", "rq", "f2"});
+    s.train.loss =
+        one_of(k, v, where, {"ce", "nll", "qr", "rq", "f2", "hard_ce", "free_energy"});
   } else if (key == "train.optimizer") {
     s.train.optimizer = one_of(k, v, where, {"adam", "adamw"});
   } else if (key == "train.lr") {
@@ -160,6 +168,8 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     s.train.train_eval = one_of(k, v, where, {"full", "running"});
   } else if (key == "train.train_subset") {
     s.train.train_subset = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
+  } else if (key == "train.q_smoothing") {
+    s.train.q_smoothing = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
   } else if (key == "train.precision") {
     s.train.precision = one_of(k, v, where, {"float32", "float64"});
   } else if (key == "run.ranks_per_job") {
@@ -184,8 +194,9 @@ std::string spec_to_toml(const JobSpec& s) {
   o << "name = " << str(s.name) << "\n\n[data]\nfile = " << str(s.data.file.string())
     << "\ntrain = " << str(s.data.train) << "\ntest = " << str(s.data.test)
     << "\npreload = " << str(s.data.preload) << "\n\n[model]\narch = " << str(s.arch)
-    << "\n\n[prior]\nkind = " << str(s.prior.kind) << "\nk = " << s.prior.k
+    << "\nwidth = " << s.model_width << "\n\n[prior]\nkind = " << str(s.prior.kind) << "\nk = " << s.prior.k
     << "\nprob = " << num(s.prior.prob) << "\nsmoothing = " << num(s.prior.smoothing)
+    << "\nblur = " << num(s.prior.blur)
     << "\nseed = " << s.prior.seed << "\npairs = " << s.prior.pairs
     << "\nties = " << str(s.prior.ties) << "\npair_normalizer = " << str(s.prior.pair_normalizer)
     << "\npair_source = " << str(s.prior.pair_source)
@@ -198,6 +209,7 @@ std::string spec_to_toml(const JobSpec& s) {
     << "\nseed = " << s.train.seed
     << "\ntrain_eval = " << str(s.train.train_eval)
     << "\ntrain_subset = " << s.train.train_subset
+    << "\nq_smoothing = " << num(s.train.q_smoothing)
     << "\nprecision = " << str(s.train.precision) << "\n\n[run]\nranks_per_job = "
     << s.run.ranks_per_job << "\nthreads_per_rank = " << s.run.threads_per_rank << "\n";
   return o.str();

@@ -27,7 +27,10 @@ LossKind parse_loss(const std::string& name) {
   if (name == "qr") return LossKind::kQR;
   if (name == "rq") return LossKind::kRQ;
   if (name == "f2") return LossKind::kF2;
-  throw Error("unknown loss '" + name + "' (expected ce, nll, qr, rq or f2)");
+  if (name == "hard_ce") return LossKind::kHardCE;
+  if (name == "free_energy") return LossKind::kFreeEnergy;
+  throw Error("unknown loss '" + name +
+              "' (expected ce, nll, qr, rq, f2, hard_ce or free_energy)");
 }
 
 const char* loss_name(LossKind kind) {
@@ -37,6 +40,8 @@ const char* loss_name(LossKind kind) {
     case LossKind::kQR: return "qr";
     case LossKind::kRQ: return "rq";
     case LossKind::kF2: return "f2";
+    case LossKind::kHardCE: return "hard_ce";
+    case LossKind::kFreeEnergy: return "free_energy";
   }
   return "?";
 }
@@ -60,6 +65,15 @@ LossTerms loss_terms(LossKind kind, const torch::Tensor& log_q, const torch::Ten
   switch (kind) {
     case LossKind::kCE:
       return {-(prior * log_q).sum(1), {}};
+    case LossKind::kHardCE:
+      return {-log_q.gather(1, prior.argmax(1, /*keepdim=*/true)).squeeze(1), {}};
+    case LossKind::kFreeEnergy: {
+      // Eq. 5 per sample; r (for metrics) from the same log Z as QR's.
+      const torch::Tensor log_z = normalizer.log_z(log_q);
+      const torch::Tensor log_p = log_prior(prior, kQrPriorFloor);
+      return {(log_q.exp() * (log_z.unsqueeze(0) - log_p)).sum(1),
+              torch::log_softmax(log_q - log_z.unsqueeze(0) + log_p, 1)};
+    }
     case LossKind::kNLL: {
       // -log sum_l p_il q_il; log 0 = -inf terms add exp(-inf) = 0 to value and gradient.
       return {-torch::logsumexp(log_q + log_prior(prior, 0.0), 1), {}};

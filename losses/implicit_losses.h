@@ -7,6 +7,15 @@
 // L classes. log_q is a log-softmax over L; prior rows are non-negative and sum to 1.
 //   log r_il = log_softmax_l( log q_il - log Z_l + log p_il )        (Eq. 3)
 //   CE_i  = -sum_l p_il log q_il
+//   FREE_i = sum_l q_il (log Z_l - log p~_il)                         (Eq. 5, "free_energy")
+//            = QR_i - log sum_l p~_il q_il / Z_l: the free energy (1) with r substituted,
+//            i.e. QR without r's per-sample normalizer (p~ = max(p, 1e-9) as for QR). Its
+//            sum over i is Eq. 5 exactly; it is what the authors' land-cover code minimizes
+//            ("loss_on_prior_simple"). Unlike KL(q||r), which is 0 for *any* one-hot q, it
+//            does not reward confident assignments that ignore the prior (see README,
+//            segmentation).
+//   HARD_CE_i = -log q_{i, argmax_l p_il}  ("hard naive" baseline of §4.3 / Malkin et al.
+//               2019: pseudo-labels from the prior's mode; ties go to the lowest class)
 //   NLL_i = -log sum_l p_il q_il                                      (NLL (union), §4.1)
 //   QR_i  = sum_l q_il (log q_il - log r_il)      = KL(q_i || r_i)    (Eq. 4)
 //   RQ_i  = sum_l r_il (log r_il - log q_il)      = KL(r_i || q_i)
@@ -30,9 +39,10 @@
 
 namespace ipm {
 
-enum class LossKind { kCE, kNLL, kQR, kRQ, kF2 };
+enum class LossKind { kCE, kNLL, kQR, kRQ, kF2, kHardCE, kFreeEnergy };
 
-// "ce" | "nll" | "qr" | "rq" | "f2"; throws ipm::Error naming the value otherwise.
+// "ce" | "nll" | "qr" | "rq" | "f2" | "hard_ce" | "free_energy"; throws ipm::Error naming the
+// value otherwise.
 LossKind parse_loss(const std::string& name);
 const char* loss_name(LossKind kind);
 

@@ -61,8 +61,11 @@ std::unique_ptr<PriorSource> make_prior_source(const PriorSpec& spec, int64_t nu
     check_ranking_spec(spec);
     return std::make_unique<RankingPrior>(num_classes, spec.smoothing);
   }
+  IPM_CHECK(spec.kind != "coarse",
+            "prior.kind = \"coarse\" needs per-pixel labels: a data file whose /train/y is "
+            "[N, H, W] (segmentation, e.g. from `ipm-dist pack lsr`)");
   throw Error("prior.kind = '" + spec.kind +
-              "' is unknown (expected negative, partial, stored or ranking)");
+              "' is unknown (expected negative, partial, stored, ranking or coarse)");
 }
 
 }  // namespace ipm

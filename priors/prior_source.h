@@ -9,6 +9,8 @@
 //   stored    rows of /<split>/prior in the data file (another model's output, §4.4-4.5)
 //   ranking   joint priors over pairs of rows (§4.2, priors/pair_prior.h): no per-row prior;
 //             the trainer's pair step (trainer/pair_training.h) builds them per batch
+//   coarse    per-pixel p(l | c) from coarse block labels (priors/coarse_prior.h); built by
+//             the segmentation trainer (trainer/segmentation.h), not by make_prior_source
 // `smoothing` eps > 0 applies p <- (p + eps) / (1 + L eps) after any source (App. E.1.3).
 #pragma once
 
@@ -22,10 +24,11 @@
 namespace ipm {
 
 struct PriorSpec {
-  std::string kind = "negative";  // negative | partial | stored | ranking
+  std::string kind = "negative";  // negative | partial | stored | ranking | coarse
   int64_t k = 1;                  // negative: wrong labels per sample, 1..L-1
   double prob = 0.5;              // partial: chance each wrong label joins the set
   double smoothing = 0.0;         // additive smoothing eps (0 = none)
+  double blur = 0.0;              // coarse: Gaussian blur sigma in pixels (0 = none)
   uint64_t seed = 0;              // which random labels; the job's train.seed by default
   int64_t pairs = 0;              // ranking: number of pairs (0 = floor(rows / 2))
   std::string ties = "triangle";  // ranking: prior of an "equal" pair: triangle | diagonal

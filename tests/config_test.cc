@@ -580,7 +580,7 @@ TEST_F(ConfigTest, UnknownEnumValueNamesValueAndAllowedOnes) {
       {"train", "train_eval = \"runing\"", "runing", "full, running", "running"},
       {"train", "precision = \"float16\"", "float16", "float32, float64", ""},
       {"prior", "kind = \"negtive\"", "negtive", "negative, partial, stored", "negative"},
-      {"model", "arch = \"resnet\"", "resnet", "small_cnn", "small_cnn"},
+      {"model", "arch = \"resnet\"", "resnet", "small_cnn, fcn", "fcn"},
       {"data", "preload = \"yes\"", "yes", "auto, always, never", ""},
   };
   int n = 0;

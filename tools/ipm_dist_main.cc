@@ -16,6 +16,7 @@
 #include "dist/mpi_communicator.h"
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
+#include "io/pack_lsr.h"
 #include "jobs/export_prior.h"
 #include "jobs/progress.h"
 #include "jobs/report.h"
@@ -160,6 +161,26 @@ int main(int argc, char** argv) {
   idx->add_option("-o,--output", out_file, "HDF5 file to write")->required();
   idx->add_option("--num-classes", num_classes, "Number of classes")->capture_default_str();
   idx->add_option("--class-names", class_names, "Class names, in label order");
+  // Label super-resolution benchmark (io/pack_lsr.h): Fashion-MNIST textures laid out as
+  // regions, per-pixel labels, NLCD-like coarse block labels and their co-occurrence matrix.
+  CLI::App* lsr = pack->add_subcommand(
+      "lsr", "Generate a label super-resolution benchmark from Fashion-MNIST IDX files");
+  ipm::LsrOptions lsr_opt;
+  std::string lsr_dir;
+  lsr->add_option("IDX_DIR", lsr_dir, "Directory with Fashion-MNIST train-/t10k- IDX files")
+      ->required();
+  lsr->add_option("-o,--output", out_file, "HDF5 file to write")->required();
+  lsr->add_option("--train", lsr_opt.train, "Training images")->capture_default_str();
+  lsr->add_option("--test", lsr_opt.test, "Test images")->capture_default_str();
+  lsr->add_option("--size", lsr_opt.size, "Image side (pixels)")->capture_default_str();
+  lsr->add_option("--block", lsr_opt.block, "Coarse block side (pixels), divides --size")
+      ->capture_default_str();
+  lsr->add_option("--regions", lsr_opt.regions, "At most this many regions per image")
+      ->capture_default_str();
+  lsr->add_option("--classes", lsr_opt.classes, "Fashion-MNIST classes used as fine classes: land classes, then the road class")
+      ->delimiter(',')->capture_default_str();
+  lsr->add_option("--seed", lsr_opt.seed, "Seed (the same options write the same file)")
+      ->capture_default_str();
 
   CLI::App* export_cmd = app.add_subcommand(
       "export-prior", "Write a trained job's q(l|x) over splits as /<split>/prior of a new data "
@@ -215,6 +236,12 @@ int main(int argc, char** argv) {
     }
     if (*idx) {
       ipm::pack_idx(idx_dir, out_file, num_classes, class_names);
+      std::cout << "wrote " << out_file << "\n";
+      return 0;
+    }
+    if (*lsr) {
+      lsr_opt.idx_dir = lsr_dir;
+      ipm::pack_lsr(lsr_opt, out_file);
       std::cout << "wrote " << out_file << "\n";
       return 0;
     }

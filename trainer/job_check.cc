@@ -8,12 +8,19 @@
 #include "losses/implicit_losses.h"
 #include "priors/prior_check.h"
 #include "trainer/pair_training.h"
+#include "trainer/segmentation.h"
 #include "trainer/small_cnn.h"
 
 namespace ipm {
 
 void check_job(const JobSpec& spec) {
   const H5Split train(spec.data.file, spec.data.train, /*preload=*/false);
+  // Per-pixel labels: trainer/segmentation.h checks those jobs.
+  if (train.label_shape().size() == 2) return check_segmentation_job(spec);
+  IPM_CHECK(spec.train.q_smoothing == 0.0,
+            "train.q_smoothing applies to segmentation jobs (per-pixel labels) only");
+  IPM_CHECK(spec.arch != "fcn", "model.arch = \"fcn\" predicts per-pixel labels but "
+                                    << train.where() << "/y has one label per sample");
   const H5Split test(spec.data.file, spec.data.test, /*preload=*/false);
   IPM_CHECK(test.sample_shape() == train.sample_shape(),
             test.where() << ": sample shape differs from " << train.where());
@@ -41,7 +48,7 @@ void check_job(const JobSpec& spec) {
   IPM_CHECK(spec.train.batch <= n, "train.batch = " << spec.train.batch << " exceeds the "
                                                     << n << " training rows");
   check_ranking_job(spec, n);
-  make_model(spec.arch, train.sample_shape(), train.num_classes());
+  make_model(spec.arch, train.sample_shape(), train.num_classes(), spec.model_width);
 }
 
 }  // namespace ipm

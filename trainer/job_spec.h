@@ -17,7 +17,7 @@ struct DataSpec {
 };
 
 struct TrainSpec {
-  std::string loss = "rq";          // ce | nll | qr | rq
+  std::string loss = "rq";          // ce | nll | qr | rq | hard_ce
   std::string optimizer = "adam";   // adam | adamw
   double lr = 1e-4;
   double weight_decay = 0.0;        // adamw's decoupled decay (adam: L2 in the gradient)
@@ -31,6 +31,8 @@ struct TrainSpec {
   std::string train_eval = "full";  // full: accuracy of q over the train split after each
                                     // epoch (the paper's); running: during the epoch's steps
   int64_t train_subset = 0;         // use only the first N training rows (0 = all)
+  double q_smoothing = 0.0;          // segmentation: q <- (q + eps) / (1 + L eps) before the
+                                    // loss (App. E.1.3 smooths the network's outputs by 1e-4)
   std::string precision = "float32";  // float32 | float64 (float64: slow, for verification:
                                       // rank-count invariance to round-off)
 };
@@ -43,7 +45,8 @@ struct RunSpec {
 struct JobSpec {
   std::string name;
   DataSpec data;
-  std::string arch = "small_cnn";
+  std::string arch = "small_cnn";   // small_cnn | fcn (per-pixel logits, trainer/fcn.h)
+  int64_t model_width = 0;          // model.width: channels per layer, 0 = the arch's default
   PriorSpec prior;
   TrainSpec train;
   RunSpec run;

@@ -22,6 +22,13 @@ std::string to_json_line(const EpochMetrics& m) {
   add("step_s", m.step_s);
   add("comm_s", m.comm_s);
   add("epoch_s", m.epoch_s);
+  if (m.segmentation != 0.0) {
+    add("train_miou", m.train_miou);
+    add("train_miou_r", m.train_miou_r);
+    add("test_acc_r", m.test_acc_r);
+    add("test_miou", m.test_miou);
+    add("test_miou_r", m.test_miou_r);
+  }
   return s + "}";
 }
 
@@ -35,6 +42,9 @@ template <typename M, typename F>
 void for_each_field(M& m, F f) {
   f(m.loss); f(m.train_acc); f(m.train_acc_r); f(m.test_acc); f(m.peak_test_acc);
   f(m.samples_per_s); f(m.param_norm); f(m.step_s); f(m.comm_s); f(m.epoch_s);
+  // Appended (segmentation): older checkpoints end before these.
+  f(m.segmentation); f(m.train_miou); f(m.train_miou_r); f(m.test_acc_r); f(m.test_miou);
+  f(m.test_miou_r);
 }
 
 }  // namespace
@@ -52,14 +62,17 @@ torch::Tensor metrics_to_tensor(const std::vector<EpochMetrics>& history) {
 }
 
 std::vector<EpochMetrics> metrics_from_tensor(const torch::Tensor& t) {
-  IPM_CHECK(t.dim() == 2 && t.size(1) == kMetricFields && t.scalar_type() == torch::kFloat64,
+  IPM_CHECK(t.dim() == 2 &&
+                (t.size(1) == kMetricFields || t.size(1) == kMetricFieldsBeforeSegmentation) &&
+                t.scalar_type() == torch::kFloat64,
             "metrics history has shape " << t.sizes() << ", expected [E, " << kMetricFields << "]");
   std::vector<EpochMetrics> out(static_cast<size_t>(t.size(0)));
   auto a = t.accessor<double, 2>();
+  const int64_t width = t.size(1);
   for (size_t i = 0; i < out.size(); ++i) {
     int64_t j = 0;
     out[i].epoch = static_cast<int64_t>(a[i][j++]);
-    for_each_field(out[i], [&](double& v) { v = a[i][j++]; });
+    for_each_field(out[i], [&](double& v) { v = j < width ? a[i][j++] : 0.0; });
   }
   return out;
 }

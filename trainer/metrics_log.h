@@ -24,13 +24,23 @@ struct EpochMetrics {
   double step_s = 0.0;         // mean wall time of one step
   double comm_s = 0.0;         // of which in all-reduces (normalizer, gradients)
   double epoch_s = 0.0;        // wall time of the epoch, evaluation included
+  // Segmentation jobs (per-pixel labels) only; written to metrics.jsonl when segmentation
+  // is set. Then train_acc / test_acc are pixel accuracies of q, train_acc_r that of r.
+  double segmentation = 0.0;   // 1 for a segmentation job (a double: it rides the tensor)
+  double train_miou = 0.0;     // mean IoU of q on the train split (same pass as train_acc)
+  double train_miou_r = 0.0;   // mean IoU of r on the train split
+  double test_acc_r = 0.0;     // pixel accuracy of r on the test split (prior from /test)
+  double test_miou = 0.0;      // mean IoU of q on the test split
+  double test_miou_r = 0.0;    // mean IoU of r on the test split
 };
 
 // One JSON object, no trailing newline; doubles printed so they read back exactly.
 std::string to_json_line(const EpochMetrics& m);
 
 // Metrics history as a float64 tensor [E, kMetricFields] (how checkpoints carry it), and back.
-constexpr int64_t kMetricFields = 11;
+// Checkpoints from before the segmentation fields ([E, 11]) still read (those fields 0).
+constexpr int64_t kMetricFields = 17;
+constexpr int64_t kMetricFieldsBeforeSegmentation = 11;
 torch::Tensor metrics_to_tensor(const std::vector<EpochMetrics>& history);
 std::vector<EpochMetrics> metrics_from_tensor(const torch::Tensor& t);
 

@@ -1,6 +1,7 @@
 #include "trainer/small_cnn.h"
 
 #include "common/error.h"
+#include "trainer/fcn.h"
 
 namespace ipm {
 namespace {
@@ -40,9 +41,15 @@ torch::Tensor SmallCnnImpl::forward(torch::Tensor x) {
 }
 
 torch::nn::AnyModule make_model(const std::string& arch, const std::vector<int64_t>& sample_shape,
-                                int64_t num_classes) {
-  if (arch == "small_cnn") return torch::nn::AnyModule(SmallCnn(sample_shape, num_classes));
-  throw Error("model.arch = '" + arch + "' is unknown (expected small_cnn)");
+                                int64_t num_classes, int64_t width) {
+  if (arch == "small_cnn") {
+    return torch::nn::AnyModule(SmallCnn(sample_shape, num_classes, width > 0 ? width : 32));
+  }
+  if (arch == "fcn") {
+    return torch::nn::AnyModule(
+        Fcn(sample_shape, num_classes, width > 0 ? width : kFcnDefaultWidth));
+  }
+  throw Error("model.arch = '" + arch + "' is unknown (expected small_cnn or fcn)");
 }
 
 torch::Tensor to_model_layout(const torch::Tensor& x) {

@@ -18,8 +18,10 @@
 #include "trainer/metrics_log.h"
 #include "trainer/normalizer_factory.h"
 #include "trainer/pair_training.h"
+#include "trainer/segmentation.h"
 #include "trainer/small_cnn.h"
 #include "trainer/step_context.h"
+#include "trainer/train_common.h"
 #include "trainer/test_hooks.h"
 
 namespace ipm {
@@ -31,33 +33,7 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-constexpr int64_t kAutoPreloadBytes = int64_t{4} << 30;
 constexpr int64_t kEvalBatch = 1000;
-
-bool should_preload(const DataSpec& d, const std::string& split) {
-  if (d.preload == "always") return true;
-  if (d.preload == "never") return false;
-  return H5Split::preload_bytes(d.file, split) <= kAutoPreloadBytes;
-}
-
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainSpec& t,
-                                                        std::vector<torch::Tensor> params) {
-  if (t.optimizer == "adam") {
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));
-  }
-  if (t.optimizer == "adamw") {
-    return std::make_unique<torch::optim::AdamW>(
-        params, torch::optim::AdamWOptions(t.lr).weight_decay(t.weight_decay));
-  }
-  throw Error("train.optimizer = '" + t.optimizer + "' is unknown (expected adam or adamw)");
-}
-
-double param_norm(torch::nn::Module& m) {
-  double sq = 0.0;
-  for (const auto& p : m.parameters()) sq += p.detach().to(torch::kFloat64).pow(2).sum().item<double>();
-  return std::sqrt(sq);
-}
 
 // Accuracy of q over rows [0, n): each rank evaluates a contiguous block, counts all-reduced.
 double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Communicator& comm,
@@ -77,13 +53,6 @@ double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Co
   torch::Tensor c = torch::tensor({static_cast<double>(correct)}, torch::kFloat64);
   comm.allreduce_sum(c);
   return c.item<double>() / static_cast<double>(n);
-}
-
-void write_metrics_file(const std::filesystem::path& job_dir,
-                        const std::vector<EpochMetrics>& history) {
-  std::string s;
-  for (const auto& m : history) s += to_json_line(m) + "\n";
-  write_file_atomic(job_dir / "metrics.jsonl", s);
 }
 
 // A mid-epoch checkpoint keeps every rank's sums, one row each, so the resumed epoch adds up
@@ -160,6 +129,8 @@ EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t
 
 JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
                     Communicator& comm) {
+  // Per-pixel labels ([N, H, W]): the segmentation loop (trainer/segmentation.h).
+  if (is_segmentation_data(spec.data)) return train_segmentation_job(spec, job_dir, comm);
   const TrainSpec& t = spec.train;
   const bool lead = comm.rank() == 0;
   torch::set_num_threads(static_cast<int>(spec.run.threads_per_rank));
@@ -185,7 +156,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
 
   // --- model, optimizer, normalizer; resume ---------------------------------------------
   torch::manual_seed(t.seed);
-  torch::nn::AnyModule model = make_model(spec.arch, train.sample_shape(), num_classes);
+  torch::nn::AnyModule model = make_model(spec.arch, train.sample_shape(), num_classes, spec.model_width);
   torch::nn::Module& net = *model.ptr();
   const torch::ScalarType dtype = t.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
   net.to(dtype);
