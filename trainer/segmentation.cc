@@ -257,17 +257,10 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
   const RankSlice mine = rank_slice(t.batch, comm.rank(), comm.size());
   const int64_t pixels = train.sample_shape()[1] * train.sample_shape()[2];
 
-  torch::manual_seed(t.seed);
+  const torch::ScalarType dtype = training_dtype(t);
   torch::nn::AnyModule model =
-      make_model(spec.arch, train.sample_shape(), num_classes, spec.model_width);
+      make_replicated_model(spec, train.sample_shape(), num_classes, dtype, comm);
   torch::nn::Module& net = *model.ptr();
-  const torch::ScalarType dtype = t.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
-  net.to(dtype);
-  for (auto& p : net.parameters()) {
-    torch::NoGradGuard g;
-    if (p.dim() == 4) p.set_data(to_model_layout(p));
-    comm.broadcast(p, 0);  // identical start on every rank
-  }
   auto opt = make_optimizer(t, net.parameters());
   GradReducer reducer(net.parameters(), comm);
   auto normalizer = make_normalizer(t, comm);
@@ -279,13 +272,7 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
     state = load_checkpoint(ckpt, net, *opt);
     if (lead) std::cout << "[" << spec.name << "] resuming after epoch " << state.epochs_done << "\n";
   }
-  {
-    torch::Tensor e = torch::tensor({state.epochs_done, -state.epochs_done}, torch::kInt64);
-    comm.allreduce_max(e);
-    IPM_CHECK(e[0].item<int64_t>() == -e[1].item<int64_t>(),
-              ckpt.string() << ": the ranks of job " << spec.name << " see different checkpoints"
-                            << " (is the output directory on a filesystem all ranks share?)");
-  }
+  check_same_resume_point(state, ckpt, spec.name, comm);
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   SegStep step{t, train, priors, loss_kind, *normalizer, model, *opt, reducer, mine, dtype, pixels};

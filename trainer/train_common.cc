@@ -5,6 +5,7 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "io/h5_split.h"
+#include "trainer/small_cnn.h"
 
 namespace ipm {
 
@@ -40,6 +41,36 @@ void write_metrics_file(const std::filesystem::path& job_dir,
   std::string s;
   for (const auto& m : history) s += to_json_line(m) + "\n";
   write_file_atomic(job_dir / "metrics.jsonl", s);
+}
+
+torch::ScalarType training_dtype(const TrainSpec& t) {
+  return t.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
+}
+
+torch::nn::AnyModule make_replicated_model(const JobSpec& spec,
+                                           const std::vector<int64_t>& sample_shape,
+                                           int64_t num_classes, torch::ScalarType dtype,
+                                           Communicator& comm) {
+  torch::manual_seed(spec.train.seed);
+  torch::nn::AnyModule model = make_model(spec.arch, sample_shape, num_classes, spec.model_width);
+  model.ptr()->to(dtype);
+  for (auto& p : model.ptr()->parameters()) {
+    torch::NoGradGuard g;
+    if (p.dim() == 4) p.set_data(to_model_layout(p));
+    comm.broadcast(p, 0);
+  }
+  return model;
+}
+
+void check_same_resume_point(const TrainState& state, const std::filesystem::path& ckpt,
+                             const std::string& job, Communicator& comm) {
+  torch::Tensor e = torch::tensor({state.epochs_done, -state.epochs_done, state.steps_done,
+                                   -state.steps_done}, torch::kInt64);
+  comm.allreduce_max(e);
+  IPM_CHECK(e[0].item<int64_t>() == -e[1].item<int64_t>() &&
+                e[2].item<int64_t>() == -e[3].item<int64_t>(),
+            ckpt.string() << ": the ranks of job " << job << " see different checkpoints"
+                          << " (is the output directory on a filesystem all ranks share?)");
 }
 
 }  // namespace ipm

@@ -1,6 +1,7 @@
 // Pieces of a training job shared by the classification loop (trainer.cc) and the
 // segmentation loop (segmentation.cc).
-// defines: ipm::should_preload, ipm::make_optimizer, ipm::param_norm, ipm::write_metrics_file
+// defines: ipm::should_preload, ipm::make_optimizer, ipm::param_norm, ipm::write_metrics_file,
+//          ipm::training_dtype, ipm::make_replicated_model, ipm::check_same_resume_point
 #pragma once
 
 #include <filesystem>
@@ -10,6 +11,8 @@
 
 #include <torch/torch.h>
 
+#include "dist/communicator.h"
+#include "trainer/checkpoint.h"
 #include "trainer/job_spec.h"
 #include "trainer/metrics_log.h"
 
@@ -28,5 +31,20 @@ double param_norm(torch::nn::Module& m);
 // job_dir/metrics.jsonl, one line per epoch, written atomically.
 void write_metrics_file(const std::filesystem::path& job_dir,
                         const std::vector<EpochMetrics>& history);
+
+// train.precision -> float32 | float64.
+torch::ScalarType training_dtype(const TrainSpec& t);
+
+// The job's model (seeded by train.seed) in `dtype`, convolution weights in the model
+// layout, and rank 0's initial values on every rank of comm: an identical start.
+torch::nn::AnyModule make_replicated_model(const JobSpec& spec,
+                                           const std::vector<int64_t>& sample_shape,
+                                           int64_t num_classes, torch::ScalarType dtype,
+                                           Communicator& comm);
+
+// Every rank must resume from the same epoch and step (a checkpoint on a filesystem that
+// some ranks cannot see would silently mix two trainings); throws naming the file otherwise.
+void check_same_resume_point(const TrainState& state, const std::filesystem::path& ckpt,
+                             const std::string& job, Communicator& comm);
 
 }  // namespace ipm

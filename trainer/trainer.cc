@@ -155,16 +155,10 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   const RankSlice mine = rank_slice(t.batch, comm.rank(), comm.size());
 
   // --- model, optimizer, normalizer; resume ---------------------------------------------
-  torch::manual_seed(t.seed);
-  torch::nn::AnyModule model = make_model(spec.arch, train.sample_shape(), num_classes, spec.model_width);
+  const torch::ScalarType dtype = training_dtype(t);
+  torch::nn::AnyModule model =
+      make_replicated_model(spec, train.sample_shape(), num_classes, dtype, comm);
   torch::nn::Module& net = *model.ptr();
-  const torch::ScalarType dtype = t.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
-  net.to(dtype);
-  for (auto& p : net.parameters()) {
-    torch::NoGradGuard g;
-    if (p.dim() == 4) p.set_data(to_model_layout(p));
-    comm.broadcast(p, 0);  // identical start on every rank
-  }
   auto opt = make_optimizer(t, net.parameters());
   GradReducer reducer(net.parameters(), comm);
   auto normalizer = make_normalizer(t, comm);
@@ -187,17 +181,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     IPM_CHECK(state.steps_done < steps, ckpt.string() << ": " << state.steps_done
               << " steps into an epoch of " << steps << " (was the data changed?)");
   }
-  {
-    // Every rank must resume from the same epoch and step (a checkpoint on a filesystem that
-    // some ranks cannot see would silently mix two trainings).
-    torch::Tensor e = torch::tensor({state.epochs_done, -state.epochs_done, state.steps_done,
-                                     -state.steps_done}, torch::kInt64);
-    comm.allreduce_max(e);
-    IPM_CHECK(e[0].item<int64_t>() == -e[1].item<int64_t>() &&
-                  e[2].item<int64_t>() == -e[3].item<int64_t>(),
-              ckpt.string() << ": the ranks of job " << spec.name << " see different checkpoints"
-                            << " (is the output directory on a filesystem all ranks share?)");
-  }
+  check_same_resume_point(state, ckpt, spec.name, comm);
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   // --- epochs ---------------------------------------------------------------------------
