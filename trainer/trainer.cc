@@ -68,8 +68,9 @@ double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Co
   for (int64_t s = mine.begin; s < mine.end; s += kEvalBatch) {
     rows.clear();
     for (int64_t i = s; i < std::min(s + kEvalBatch, mine.end); ++i) rows.push_back(i);
-    const torch::Tensor logits = model.forward(to_model_layout(split.x(rows).to(dtype)));
-    correct += logits.argmax(1).eq(split.y(rows)).sum().item<int64_t>();
+    const torch::Tensor logits =
+        model.forward(to_model_layout(split.x(rows).to(comm.device(), dtype)));
+    correct += logits.argmax(1).eq(split.y(rows).to(comm.device())).sum().item<int64_t>();
   }
   model.ptr()->train();
   torch::Tensor c = torch::tensor({static_cast<double>(correct)}, torch::kFloat64);
@@ -102,6 +103,7 @@ struct StepContext {
   GradReducer& reducer;
   RankSlice mine;  // this rank's rows of every global batch
   torch::ScalarType dtype;
+  torch::Device device;  // the communicator's: CPU, or this rank's GPU under NCCL
 };
 
 // The steps of one epoch over `order` (the epoch's permutation of the training rows).
@@ -111,10 +113,11 @@ EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t
   const torch::Tensor no_stored;
   for (int64_t s = 0; s < steps; ++s) {
     for (int64_t i = 0; i < c.mine.size(); ++i) rows[i] = order[s * c.t.batch + c.mine.begin + i];
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.dtype));
-    const torch::Tensor y = c.train.y(rows);
+    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.device, c.dtype));
+    const torch::Tensor y_cpu = c.train.y(rows);
+    const torch::Tensor y = y_cpu.to(c.device);
     const torch::Tensor stored = c.priors.needs_stored() ? c.train.prior(rows) : no_stored;
-    const torch::Tensor prior = c.priors.prior({rows, y, stored}).to(c.dtype);
+    const torch::Tensor prior = c.priors.prior({rows, y_cpu, stored}).to(c.device, c.dtype);
 
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
@@ -164,7 +167,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   torch::nn::AnyModule model = make_model(spec.arch, train.sample_shape(), num_classes);
   torch::nn::Module& net = *model.ptr();
   const torch::ScalarType dtype = t.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
-  net.to(dtype);
+  net.to(comm.device(), dtype);
   for (auto& p : net.parameters()) {
     torch::NoGradGuard g;
     if (p.dim() == 4) p.set_data(to_model_layout(p));
@@ -200,7 +203,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
 
   // --- epochs ---------------------------------------------------------------------------
   StepContext step{t, train, *prior_source, loss_kind, *normalizer, model, *opt, reducer,
-                   mine, dtype};
+                   mine, dtype, comm.device()};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
