@@ -19,9 +19,10 @@ void run_ordered_collective(CollectiveStreams& s, const std::function<void()>& l
     }
     if (std::chrono::steady_clock::now() >= deadline) {
       s.abort();
+      const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count();
       throw Error("NCCL " + what + " did not complete within " +
-                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-                  " s (a peer rank failed or hangs; IPM_NCCL_TIMEOUT_S sets the limit)");
+                  (ms % 1000 == 0 ? std::to_string(ms / 1000) + " s" : std::to_string(ms) + " ms") +
+                  " (a peer rank failed or hangs; IPM_NCCL_TIMEOUT_S sets the limit)");
     }
     poll();
   }

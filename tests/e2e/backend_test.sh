@@ -17,7 +17,9 @@ suite() {  # name backend ranks_per_job
     echo "[train]"; echo "batch = 64"; echo "epochs = 1"; echo "train_eval = \"running\""
     echo "[run]"; echo "backend = \"$2\""; echo "ranks_per_job = $3"; } > "$1.toml"
 }
-refusal='run\.backend = "nccl": (this ipm-dist was built against a CPU-only LibTorch|this ipm-dist was built without NCCL|no CUDA device is visible)'
+why='(this ipm-dist was built against a CPU-only LibTorch|this ipm-dist was built without NCCL'
+why="$why|no CUDA device is visible)"
+refusal="run\\.backend = \"nccl\": $why"
 
 # 1. nccl, one process: one error line, exit 1, no job directory.
 suite one nccl 1
