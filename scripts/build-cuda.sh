@@ -15,7 +15,9 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$src/build-cuda}
 prefix=${IPM_TORCH_PREFIX:-/opt/ipm-torch-cuda}
 cuda_home=${CUDA_HOME:-/usr/local/cuda}
-python=${IPM_PIP_PYTHON:-python3}  # any Python 3.9+ with pip; the wheels are pure binaries
+# Any Python with pip (Debian's python3-pip, from scripts/install-deps.sh, by default): only
+# LibTorch's C++ files are used, never the Python package.
+python=${IPM_PIP_PYTHON:-/usr/bin/python3}
 
 # torch 2.15.0 (CUDA 13.2) and the versions of its NVIDIA dependencies, from
 # `pip install --dry-run --report - torch==2.15.0`. Change them together.
