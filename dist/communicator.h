@@ -1,8 +1,9 @@
 // The communicator a training job runs on: its ranks, and the collectives training needs.
 // defines: ipm::Communicator, ipm::SingleProcessCommunicator
 //
-// One communicator per job group. Collectives act in place on dense CPU tensors and must
-// be called by every rank of the group in the same order (MPI semantics). Time spent in
+// One communicator per job group. Collectives act in place on dense tensors (CPU tensors on
+// every backend; CUDA tensors of device() on NCCL's) and must be called by every rank of the
+// group in the same order (MPI semantics). Time spent in
 // all-reduces is accumulated so training can report compute and communication apart.
 #pragma once
 
@@ -24,6 +25,8 @@ class Communicator {
   virtual void allreduce_max(torch::Tensor& t) = 0;
   virtual void broadcast(torch::Tensor& t, int root) = 0;
   virtual const char* backend() const = 0;
+  // Where training's tensors live for this communicator (a CUDA device for NCCL's).
+  virtual torch::Device device() const { return torch::kCPU; }
 
   // Seconds and bytes of all-reduce since the last take_comm_stats() (then reset).
   struct CommStats {
@@ -48,15 +51,21 @@ class Communicator {
   CommStats stats_;
 };
 
-// A group of one: every collective is the identity. Plain single-process runs use it.
+// A group of one: every collective is the identity. Plain single-process runs use it (on
+// a GPU when run.backend chooses CUDA).
 class SingleProcessCommunicator final : public Communicator {
  public:
+  explicit SingleProcessCommunicator(torch::Device device = torch::kCPU) : device_(device) {}
   int rank() const override { return 0; }
   int size() const override { return 1; }
   void allreduce_sum(torch::Tensor&) override {}
   void allreduce_max(torch::Tensor&) override {}
   void broadcast(torch::Tensor&, int) override {}
   const char* backend() const override { return "single"; }
+  torch::Device device() const override { return device_; }
+
+ private:
+  torch::Device device_;
 };
 
 }  // namespace ipm

@@ -93,6 +93,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"train.q_smoothing", KeyType::kFloat, "[0, 1] (segmentation jobs)"},
       {"run.ranks_per_job", KeyType::kInt, "1..4096"},
       {"run.threads_per_rank", KeyType::kInt, "1..256"},
+      {"run.backend", KeyType::kString, "auto, mpi, nccl"},
   };
   return keys;
 }
@@ -176,6 +177,8 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     s.run.ranks_per_job = in_range<int64_t>(k, as_int(k, v, where), 1, 4096, where);
   } else if (key == "run.threads_per_rank") {
     s.run.threads_per_rank = in_range<int64_t>(k, as_int(k, v, where), 1, 256, where);
+  } else if (key == "run.backend") {
+    s.run.backend = one_of(k, v, where, {"auto", "mpi", "nccl"});
   } else {
     throw Error("internal: key " + key + " has no setter");
   }
@@ -211,7 +214,8 @@ std::string spec_to_toml(const JobSpec& s) {
     << "\ntrain_subset = " << s.train.train_subset
     << "\nq_smoothing = " << num(s.train.q_smoothing)
     << "\nprecision = " << str(s.train.precision) << "\n\n[run]\nranks_per_job = "
-    << s.run.ranks_per_job << "\nthreads_per_rank = " << s.run.threads_per_rank << "\n";
+    << s.run.ranks_per_job << "\nthreads_per_rank = " << s.run.threads_per_rank
+    << "\nbackend = " << str(s.run.backend) << "\n";
   return o.str();
 }
 

@@ -148,6 +148,7 @@ void ExpectSameSpec(const JobSpec& a, const JobSpec& b, const std::string& ctx) 
   EXPECT_EQ(a.train.precision, b.train.precision);
   EXPECT_EQ(a.run.ranks_per_job, b.run.ranks_per_job);
   EXPECT_EQ(a.run.threads_per_rank, b.run.threads_per_rank);
+  EXPECT_EQ(a.run.backend, b.run.backend);
 }
 
 // A job directory name must stay one level below OUTPUT/jobs/.
@@ -201,6 +202,7 @@ const char* kFullSuite =
     "[run]\n"
     "ranks_per_job = 2\n"
     "threads_per_rank = 4\n"
+    "backend = \"mpi\"\n"
     "[slurm]\n"
     "partition = \"gpu\"\n"
     "account = \"acc\"\n"
@@ -299,6 +301,7 @@ TEST_F(ConfigTest, EveryContractKeyIsAcceptedAndLandsInTheSpec) {
   EXPECT_EQ(j.train.precision, "float64");
   EXPECT_EQ(j.run.ranks_per_job, 2);
   EXPECT_EQ(j.run.threads_per_rank, 4);
+  EXPECT_EQ(j.run.backend, "mpi");
 }
 
 TEST_F(ConfigTest, EveryEnumValueIsAccepted) {
@@ -310,6 +313,7 @@ TEST_F(ConfigTest, EveryEnumValueIsAccepted) {
       {"train.precision", {"float32", "float64"}},
       {"prior.kind", {"negative", "partial", "stored"}},
       {"data.preload", {"auto", "always", "never"}},
+      {"run.backend", {"auto", "mpi", "nccl"}},
   };
   for (const auto& [key, values] : allowed) {
     const std::string table = key.substr(0, key.find('.'));
@@ -329,6 +333,7 @@ TEST_F(ConfigTest, EveryEnumValueIsAccepted) {
                               : key == "train.train_eval" ? j.train.train_eval
                               : key == "train.precision"  ? j.train.precision
                               : key == "prior.kind"       ? j.prior.kind
+                              : key == "run.backend"      ? j.run.backend
                                                           : j.data.preload;
       EXPECT_EQ(got, v) << key;
     }
@@ -582,6 +587,7 @@ TEST_F(ConfigTest, UnknownEnumValueNamesValueAndAllowedOnes) {
       {"prior", "kind = \"negtive\"", "negtive", "negative, partial, stored", "negative"},
       {"model", "arch = \"resnet\"", "resnet", "small_cnn, fcn", "fcn"},
       {"data", "preload = \"yes\"", "yes", "auto, always, never", ""},
+      {"run", "backend = \"ncl\"", "ncl", "auto, mpi, nccl", "nccl"},
   };
   int n = 0;
   for (const auto& c : cases) {

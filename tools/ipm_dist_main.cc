@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/process_tuning.h"
 #include "dist/communicator.h"
+#include "dist/group_communicator.h"
 #include "dist/mpi_communicator.h"
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
@@ -59,12 +60,26 @@ int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
   return r;
 }
 
-// How a run reaches its ranks: the world, a group communicator per color, and the shared
-// job counter (MPI under mpirun/srun; trivial for a plain single process).
+// run.backend, one for the whole run (a group's communicator serves all of its jobs), and
+// what it resolves to on this rank; `auto` falling back to MPI says so once.
+ipm::GroupBackend group_backend(const ipm::Suite& suite, int world_rank, int local_rank) {
+  const std::string& b = suite.jobs.front().spec.run.backend;
+  for (const auto& j : suite.jobs) {
+    IPM_CHECK(j.spec.run.backend == b,
+              suite.file.string() << ": run.backend must be the same for every job");
+  }
+  ipm::GroupBackend g = ipm::choose_group_backend(b, local_rank);
+  if (world_rank == 0 && !g.choice.note.empty()) std::cerr << "ipm-dist: " << g.choice.note << "\n";
+  return g;
+}
+
+// How a run reaches its ranks: the world, a group communicator per color on the chosen
+// backend, and the shared job counter (MPI under mpirun/srun; trivial for a single process).
 struct Launch {
   std::unique_ptr<ipm::Communicator> world;
-  std::function<std::unique_ptr<ipm::Communicator>(int color)> split;
+  std::function<std::unique_ptr<ipm::Communicator>(int color, const ipm::GroupBackend&)> split;
   std::function<std::unique_ptr<ipm::WorkCounter>()> counter;
+  int local_rank = 0;  // among the ranks on this node
 };
 
 int run_command(const std::string& file, bool dry_run, int progress_s,
@@ -82,7 +97,8 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   }
   const int64_t per_job = ranks_per_job(suite, world.size());
   const int group = static_cast<int>(world.rank() / per_job);
-  std::unique_ptr<ipm::Communicator> comm = launch.split(group);
+  const ipm::GroupBackend backend = group_backend(suite, world.rank(), launch.local_rank);
+  std::unique_ptr<ipm::Communicator> comm = launch.split(group, backend);
   std::unique_ptr<ipm::WorkCounter> counter = launch.counter();
   std::unique_ptr<ipm::ProgressReporter> progress;
   if (world.rank() == 0 && progress_s > 0) {
@@ -212,15 +228,20 @@ int main(int argc, char** argv) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
       rank = mpi->world_rank();
       launch.world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
-      launch.split = [&](int color) -> std::unique_ptr<ipm::Communicator> {
+      launch.local_rank = mpi->local_rank();
+      launch.split = [&](int color, const ipm::GroupBackend& b) {
         MPI_Comm group;
         MPI_Comm_split(MPI_COMM_WORLD, color, rank, &group);
-        return std::make_unique<ipm::MpiCommunicator>(group);
+        return ipm::make_group_communicator(b, group);
       };
       launch.counter = [] { return std::make_unique<ipm::MpiWorkCounter>(MPI_COMM_WORLD); };
     } else {
       launch.world = std::make_unique<ipm::SingleProcessCommunicator>();
-      launch.split = [](int) { return std::make_unique<ipm::SingleProcessCommunicator>(); };
+      launch.split = [](int, const ipm::GroupBackend& b) -> std::unique_ptr<ipm::Communicator> {
+        if (!b.choice.cuda) return std::make_unique<ipm::SingleProcessCommunicator>();
+        return std::make_unique<ipm::SingleProcessCommunicator>(
+            torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(b.cuda_device)));
+      };
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
     }
     if (*run) return run_command(suite_file, dry_run, progress_s, slice_text, launch);

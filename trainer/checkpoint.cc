@@ -31,7 +31,11 @@ TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module&
   TrainState state;
   try {
     torch::serialize::InputArchive archive, model_archive, opt_archive;
-    archive.load_from(file.string());
+    // Tensors land where the model lives: a checkpoint written on a GPU resumes on a CPU
+    // and the other way round.
+    const auto params = model.parameters();
+    archive.load_from(file.string(), params.empty() ? torch::Device(torch::kCPU)
+                                                    : params.front().device());
     archive.read("model", model_archive);
     archive.read("optimizer", opt_archive);
     model.load(model_archive);
@@ -41,7 +45,7 @@ TrainState load_checkpoint(const std::filesystem::path& file, torch::nn::Module&
     state.epochs_done = v.toInt();
     torch::Tensor metrics;
     archive.read("metrics", metrics);
-    state.metrics = metrics_from_tensor(metrics);
+    state.metrics = metrics_from_tensor(metrics.cpu());
     archive.read("has_ema", v);
     if (v.toBool()) {
       archive.read("ema_running", state.ema.running_mean);

@@ -40,6 +40,8 @@ struct TrainSpec {
 struct RunSpec {
   int64_t ranks_per_job = 1;
   int64_t threads_per_rank = 1;
+  std::string backend = "auto";  // auto | mpi | nccl (dist/backend_choice.h): nccl trains on
+                                 // CUDA devices, one rank per GPU; auto picks it when it can
 };
 
 struct JobSpec {

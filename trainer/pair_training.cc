@@ -79,10 +79,11 @@ EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedP
       orders[static_cast<size_t>(i)] = pairs.order[j];
     }
     // One forward over both members: the network is per image, so this is the same as two.
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.dtype));
+    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.comm.device(), c.dtype));
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const torch::Tensor joint =
-        ranking_joint_prior(orders, num_classes, prior.ties, prior.smoothing, reversed).to(c.dtype);
+        ranking_joint_prior(orders, num_classes, prior.ties, prior.smoothing, reversed)
+            .to(c.comm.device(), c.dtype);
     const PairLossTerms terms = pair_loss_terms(c.loss_kind, log_q.narrow(0, 0, m),
                                                 log_q.narrow(0, m, m), joint, norm, c.normalizer);
     // Each rank's share of the global mean over pairs; gradients are summed over ranks.
@@ -93,7 +94,7 @@ EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedP
     c.opt.step();
 
     sums.loss += loss.item<double>();
-    const torch::Tensor y = c.train.y(rows);  // metrics only
+    const torch::Tensor y = c.train.y(rows).to(c.comm.device());  // metrics only
     sums.correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
     const torch::Tensor log_r = torch::cat({terms.log_ra, terms.log_rb}, 0);
     sums.correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();

@@ -77,23 +77,23 @@ Confusions evaluate(torch::nn::AnyModule& model, const H5Split& split, int64_t n
   const int64_t L = split.num_classes();
   const RankSlice mine = rank_slice(n, comm.rank(), comm.size());
   auto log_q_of = [&](const std::vector<int64_t>& rows) {
-    return pixel_log_q(model.forward(to_model_layout(split.x(rows).to(dtype))), q_smoothing);
+    return pixel_log_q(model.forward(to_model_layout(split.x(rows).to(comm.device(), dtype))), q_smoothing);
   };
   torch::Tensor z = torch::zeros({L}, torch::kFloat64);
   for (int64_t s = mine.begin; s < mine.end; s += kEvalImages) {
-    z += log_q_of(iota_rows(s, std::min(s + kEvalImages, mine.end))).exp().sum(0).to(torch::kFloat64);
+    z += log_q_of(iota_rows(s, std::min(s + kEvalImages, mine.end))).exp().sum(0).to(torch::kCPU, torch::kFloat64);
   }
   comm.allreduce_sum(z);
-  const torch::Tensor log_z = z.log().to(dtype);
+  const torch::Tensor log_z = z.log().to(comm.device(), dtype);
   torch::Tensor cq = torch::zeros({L, L}, torch::kInt64), cr = torch::zeros({L, L}, torch::kInt64);
   for (int64_t s = mine.begin; s < mine.end; s += kEvalImages) {
     const std::vector<int64_t> rows = iota_rows(s, std::min(s + kEvalImages, mine.end));
     const torch::Tensor log_q = log_q_of(rows);
-    const torch::Tensor prior = flatten_classes(priors.prior(split, rows)).to(dtype);
+    const torch::Tensor prior = flatten_classes(priors.prior(split, rows)).to(comm.device(), dtype);
     const torch::Tensor log_r = implied_log_posterior(log_q, prior, log_z);
     const torch::Tensor truth = split.y(rows).flatten();
-    cq += confusion_matrix(log_q.argmax(1), truth, L);
-    cr += confusion_matrix(log_r.argmax(1), truth, L);
+    cq += confusion_matrix(log_q.argmax(1).cpu(), truth, L);  // counts on the CPU
+    cr += confusion_matrix(log_r.argmax(1).cpu(), truth, L);
   }
   model.ptr()->train();
   torch::Tensor both = torch::stack({cq, cr}).to(torch::kFloat64);
@@ -114,6 +114,7 @@ struct SegStep {
   RankSlice mine;
   torch::ScalarType dtype;
   int64_t pixels;  // H * W
+  torch::Device device;  // the communicator's: CPU, or this rank's GPU under NCCL
 };
 
 struct SegEpochSums {
@@ -130,9 +131,10 @@ SegEpochSums train_epoch(SegStep& c, const std::vector<int64_t>& order, int64_t 
   const double denom = static_cast<double>(c.t.batch) * static_cast<double>(c.pixels);
   for (int64_t s = 0; s < steps; ++s) {
     for (int64_t i = 0; i < c.mine.size(); ++i) rows[i] = order[s * c.t.batch + c.mine.begin + i];
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.dtype));
+    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.device, c.dtype));
     const torch::Tensor y = c.train.y(rows).flatten();                     // [b*H*W]
-    const torch::Tensor prior = flatten_classes(c.priors.prior(c.train, rows)).to(c.dtype);
+    const torch::Tensor prior =
+        flatten_classes(c.priors.prior(c.train, rows)).to(c.device, c.dtype);
     const torch::Tensor log_q = pixel_log_q(c.model.forward(x), c.t.q_smoothing);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
     const torch::Tensor loss = terms.per_sample.sum() / denom;
@@ -142,8 +144,9 @@ SegEpochSums train_epoch(SegStep& c, const std::vector<int64_t>& order, int64_t 
     c.opt.step();
 
     sums.loss += loss.item<double>();
-    sums.running.q += confusion_matrix(log_q.detach().argmax(1), y, L);
-    sums.running.r += confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1), y, L);
+    sums.running.q += confusion_matrix(log_q.detach().argmax(1).cpu(), y, L);  // y: CPU
+    sums.running.r +=
+        confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1).cpu(), y, L);
   }
   return sums;
 }
@@ -275,7 +278,8 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
   check_same_resume_point(state, ckpt, spec.name, comm);
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
-  SegStep step{t, train, priors, loss_kind, *normalizer, model, *opt, reducer, mine, dtype, pixels};
+  SegStep step{t,    train, priors, loss_kind, *normalizer, model, *opt, reducer, mine, dtype,
+               pixels, comm.device()};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();

@@ -53,7 +53,7 @@ torch::nn::AnyModule make_replicated_model(const JobSpec& spec,
                                            Communicator& comm) {
   torch::manual_seed(spec.train.seed);
   torch::nn::AnyModule model = make_model(spec.arch, sample_shape, num_classes, spec.model_width);
-  model.ptr()->to(dtype);
+  model.ptr()->to(comm.device(), dtype);  // CPU, or this rank's GPU under NCCL
   for (auto& p : model.ptr()->parameters()) {
     torch::NoGradGuard g;
     if (p.dim() == 4) p.set_data(to_model_layout(p));

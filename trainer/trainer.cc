@@ -46,8 +46,9 @@ double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Co
   for (int64_t s = mine.begin; s < mine.end; s += kEvalBatch) {
     rows.clear();
     for (int64_t i = s; i < std::min(s + kEvalBatch, mine.end); ++i) rows.push_back(i);
-    const torch::Tensor logits = model.forward(to_model_layout(split.x(rows).to(dtype)));
-    correct += logits.argmax(1).eq(split.y(rows)).sum().item<int64_t>();
+    const torch::Tensor logits =
+        model.forward(to_model_layout(split.x(rows).to(comm.device(), dtype)));
+    correct += logits.argmax(1).eq(split.y(rows).to(comm.device())).sum().item<int64_t>();
   }
   model.ptr()->train();
   torch::Tensor c = torch::tensor({static_cast<double>(correct)}, torch::kFloat64);
@@ -100,10 +101,11 @@ EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t
   for (int64_t s = start; s < steps; ++s) {
     if (stop_before_step(c, s, start, first_step)) break;
     for (int64_t i = 0; i < c.mine.size(); ++i) rows[i] = order[s * c.t.batch + c.mine.begin + i];
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.dtype));
-    const torch::Tensor y = c.train.y(rows);
+    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.comm.device(), c.dtype));
+    const torch::Tensor y_cpu = c.train.y(rows);
+    const torch::Tensor y = y_cpu.to(c.comm.device());
     const torch::Tensor stored = c.priors.needs_stored() ? c.train.prior(rows) : no_stored;
-    const torch::Tensor prior = c.priors.prior({rows, y, stored}).to(c.dtype);
+    const torch::Tensor prior = c.priors.prior({rows, y_cpu, stored}).to(c.comm.device(), c.dtype);
 
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);

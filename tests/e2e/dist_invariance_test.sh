@@ -4,6 +4,8 @@
 # (float64, so round-off cannot hide a wrong gradient: measured differences ~1e-13). The
 # local normalizer (each rank normalizing over its own slice, the paper's Fig. 2 per rank)
 # gives a different model on 2 ranks: the test shows the difference is real.
+# IPM_BACKEND sets run.backend (default auto); on a GPU node with 4 GPUs and the CUDA build,
+# IPM_BACKEND=nccl runs the same check over NCCL (README, GPU clusters).
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir dist_invariance)
 cd "$d"
@@ -15,7 +17,7 @@ suite() {  # name ranks normalizer
     echo "[data]"; echo "file = \"small.h5\""
     echo "[train]"; echo "loss = \"rq\""; echo "lr = 1e-3"; echo "batch = 30"; echo "epochs = 6"
     echo "normalizer = \"$3\""; echo "precision = \"float64\""; echo "train_eval = \"running\""
-    echo "[run]"; echo "ranks_per_job = $2"
+    echo "[run]"; echo "ranks_per_job = $2"; echo "backend = \"${IPM_BACKEND:-auto}\""
   } > "$1.toml"
 }
 suite one 1 global

@@ -1,0 +1,46 @@
+// Which communicator backend and device a run uses, from `run.backend` and what this build
+// and this node offer. Pure logic: no CUDA needed, unit-tested on any machine.
+// defines: ipm::BackendOffer, ipm::BackendChoice, ipm::resolve_backend,
+//          ipm::local_rank_from_env, ipm::choose_cuda_device
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace ipm {
+
+// What this process could run on.
+struct BackendOffer {
+  bool nccl_built = false;    // compiled with IPM_WITH_NCCL (implies a CUDA LibTorch)
+  bool cuda_libtorch = false; // LibTorch has CUDA support (torch::cuda::is_available's build half)
+  int cuda_devices = 0;       // devices visible to this process (torch::cuda::device_count)
+};
+
+struct BackendChoice {
+  std::string backend;  // "mpi" or "nccl"
+  bool cuda = false;    // tensors (model, batches) live on a CUDA device
+  std::string note;     // for `auto` falling back to MPI: one line saying so (else empty)
+};
+
+// requested: the value of run.backend ("auto", "mpi" or "nccl").
+//   mpi  -> MPI on the CPU, always.
+//   nccl -> NCCL on CUDA devices; throws ipm::Error naming run.backend when the build has no
+//           NCCL or no CUDA device is visible.
+//   auto -> nccl when it would succeed, else mpi with a note saying why.
+BackendChoice resolve_backend(const std::string& requested, const BackendOffer& offer);
+
+// This process's rank among those on its node, from the launcher's environment
+// (OMPI_COMM_WORLD_LOCAL_RANK under mpirun, SLURM_LOCALID under srun, MPI_LOCALRANKID for
+// MPICH/Hydra); nullopt when none is set or it is not a number. getenv is injectable for tests.
+std::optional<int> local_rank_from_env(
+    const std::function<const char*(const char*)>& getenv_fn);
+
+// The CUDA device of the rank with this local rank, one rank per GPU:
+//   one visible device  -> 0 (the launcher bound the rank to its GPU: srun --gpus-per-task=1,
+//                          or CUDA_VISIBLE_DEVICES set per rank);
+//   several             -> local_rank (mpirun's ranks on a node share all GPUs);
+//   local_rank >= count -> ipm::Error: more ranks on the node than GPUs.
+int choose_cuda_device(int local_rank, int device_count);
+
+}  // namespace ipm

@@ -1,0 +1,197 @@
+// The GPU backend's logic that runs without a GPU: which backend and device a rank gets, and
+// the order of stream operations around an NCCL collective (against a recording fake).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+#include "dist/backend_choice.h"
+#include "dist/ordered_collective.h"
+
+namespace {
+
+using ipm::BackendOffer;
+using ipm::resolve_backend;
+
+std::string ErrorOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const ipm::Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+const BackendOffer kCpuLibTorch{false, false, 0};
+const BackendOffer kCudaNoNccl{false, true, 2};
+const BackendOffer kNcclNoGpu{true, true, 0};
+const BackendOffer kGpuNode{true, true, 4};
+
+TEST(ResolveBackend, MpiIsAlwaysMpiOnTheCpu) {
+  for (const BackendOffer& o : {kCpuLibTorch, kCudaNoNccl, kNcclNoGpu, kGpuNode}) {
+    const auto c = resolve_backend("mpi", o);
+    EXPECT_EQ(c.backend, "mpi");
+    EXPECT_FALSE(c.cuda);
+    EXPECT_EQ(c.note, "");
+  }
+}
+
+TEST(ResolveBackend, NcclOnAGpuNodeIsNcclOnCuda) {
+  const auto c = resolve_backend("nccl", kGpuNode);
+  EXPECT_EQ(c.backend, "nccl");
+  EXPECT_TRUE(c.cuda);
+  EXPECT_EQ(c.note, "");
+}
+
+TEST(ResolveBackend, NcclThatCannotRunFailsNamingKeyAndReason) {
+  const std::map<std::string, BackendOffer> reasons = {
+      {"CPU-only LibTorch", kCpuLibTorch},
+      {"built without NCCL", kCudaNoNccl},
+      {"no CUDA device is visible", kNcclNoGpu},
+  };
+  for (const auto& [reason, offer] : reasons) {
+    const std::string msg = ErrorOf([&] { resolve_backend("nccl", offer); });
+    EXPECT_NE(msg.find("run.backend = \"nccl\""), std::string::npos) << msg;
+    EXPECT_NE(msg.find(reason), std::string::npos) << msg;
+    EXPECT_NE(msg.find("run.backend = \"mpi\""), std::string::npos) << "suggests mpi: " << msg;
+  }
+}
+
+TEST(ResolveBackend, AutoPicksNcclWhenItCanAndSaysNothing) {
+  const auto c = resolve_backend("auto", kGpuNode);
+  EXPECT_EQ(c.backend, "nccl");
+  EXPECT_TRUE(c.cuda);
+  EXPECT_EQ(c.note, "");
+}
+
+TEST(ResolveBackend, AutoFallsBackToMpiWithANoteSayingWhy) {
+  for (const BackendOffer& o : {kCpuLibTorch, kCudaNoNccl, kNcclNoGpu}) {
+    const auto c = resolve_backend("auto", o);
+    EXPECT_EQ(c.backend, "mpi");
+    EXPECT_FALSE(c.cuda);
+    EXPECT_EQ(c.note.rfind("run.backend = \"auto\": using MPI on the CPU: ", 0), 0u) << c.note;
+    // The same reason the explicit request would fail with.
+    const std::string err = ErrorOf([&] { resolve_backend("nccl", o); });
+    const std::string why = c.note.substr(c.note.rfind(": ") + 2);
+    EXPECT_NE(err.find(why), std::string::npos) << err << " | " << why;
+  }
+}
+
+TEST(ResolveBackend, UnknownValueIsRefused) {
+  EXPECT_NE(ErrorOf([] { resolve_backend("gloo", kGpuNode); }).find("\"gloo\" is unknown"),
+            std::string::npos);
+}
+
+TEST(LocalRank, LauncherVariablesInOrderOfPrecedence) {
+  std::map<std::string, std::string> env;
+  auto get = [&](const char* k) -> const char* {
+    auto it = env.find(k);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  EXPECT_FALSE(ipm::local_rank_from_env(get).has_value());
+  env["MPI_LOCALRANKID"] = "5";
+  EXPECT_EQ(ipm::local_rank_from_env(get), 5);
+  env["SLURM_LOCALID"] = "2";
+  EXPECT_EQ(ipm::local_rank_from_env(get), 2);
+  env["OMPI_COMM_WORLD_LOCAL_RANK"] = "3";
+  EXPECT_EQ(ipm::local_rank_from_env(get), 3);
+  // Garbage is skipped, not read as 0.
+  env["OMPI_COMM_WORLD_LOCAL_RANK"] = "3x";
+  EXPECT_EQ(ipm::local_rank_from_env(get), 2);
+  env["SLURM_LOCALID"] = "";
+  EXPECT_EQ(ipm::local_rank_from_env(get), 5);
+  env["MPI_LOCALRANKID"] = "-1";
+  EXPECT_FALSE(ipm::local_rank_from_env(get).has_value());
+}
+
+TEST(ChooseCudaDevice, OneRankPerGpu) {
+  // mpirun on a 4-GPU node: local rank r gets GPU r.
+  for (int r = 0; r < 4; ++r) EXPECT_EQ(ipm::choose_cuda_device(r, 4), r);
+  // srun --gpus-per-task=1: each rank sees only its own GPU, whatever its local rank.
+  for (int r = 0; r < 8; ++r) EXPECT_EQ(ipm::choose_cuda_device(r, 1), 0);
+}
+
+TEST(ChooseCudaDevice, MoreRanksThanGpusOrNoneFail) {
+  const std::string msg = ErrorOf([] { ipm::choose_cuda_device(4, 4); });
+  EXPECT_NE(msg.find("local rank 4 has no GPU of its own"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("4 CUDA devices"), std::string::npos) << msg;
+  EXPECT_NE(ErrorOf([] { ipm::choose_cuda_device(0, 0); }).find("no CUDA device"),
+            std::string::npos);
+}
+
+// Records the calls an ordered collective makes; comm_done() turns true after `polls_to_done`
+// polls (never when negative), async_error() after `polls_to_error`.
+class RecordingStreams final : public ipm::CollectiveStreams {
+ public:
+  std::vector<std::string> calls;
+  int polls_to_done = 0, polls_to_error = -1, polls = 0;
+  void comm_waits_for_compute() override { calls.push_back("comm waits for compute"); }
+  void compute_waits_for_comm() override { calls.push_back("compute waits for comm"); }
+  bool comm_done() override {
+    calls.push_back("query");
+    return polls_to_done >= 0 && polls >= polls_to_done;
+  }
+  std::string async_error() override {
+    calls.push_back("async error?");
+    return polls_to_error >= 0 && polls >= polls_to_error ? "remote process exited" : "";
+  }
+  void abort() override { calls.push_back("abort"); }
+};
+
+void RunCollective(RecordingStreams& s,
+                   std::chrono::milliseconds timeout = std::chrono::hours(1)) {
+  ipm::run_ordered_collective(
+      s, [&] { s.calls.push_back("launch on comm"); }, timeout, "all-reduce of 3 float",
+      [&] {
+        ++s.polls;
+        s.calls.push_back("poll");
+      });
+}
+
+TEST(OrderedCollective, CommWaitsForComputeThenLaunchThenComputeWaitsForComm) {
+  RecordingStreams s;
+  s.polls_to_done = 2;
+  RunCollective(s);
+  const std::vector<std::string> want = {
+      "comm waits for compute", "launch on comm", "compute waits for comm",
+      "query", "async error?", "poll", "query", "async error?", "poll", "query"};
+  EXPECT_EQ(s.calls, want);
+}
+
+TEST(OrderedCollective, AsyncErrorAbortsBeforeThrowing) {
+  RecordingStreams s;
+  s.polls_to_done = -1;
+  s.polls_to_error = 1;
+  const std::string msg = ErrorOf([&] { RunCollective(s); });
+  EXPECT_EQ(msg, "NCCL all-reduce of 3 float failed: remote process exited");
+  ASSERT_GE(s.calls.size(), 2u);
+  EXPECT_EQ(s.calls.back(), "abort");
+  EXPECT_EQ(s.calls[s.calls.size() - 2], "async error?");
+  EXPECT_EQ(s.polls, 1);
+}
+
+TEST(OrderedCollective, DeadlineAbortsAHungCollective) {
+  RecordingStreams s;
+  s.polls_to_done = -1;  // a peer never joins: the kernel never completes, no error either
+  const std::string msg = ErrorOf([&] { RunCollective(s, std::chrono::milliseconds(20)); });
+  EXPECT_NE(msg.find("did not complete within 20 ms"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("IPM_NCCL_TIMEOUT_S"), std::string::npos) << msg;
+  EXPECT_EQ(s.calls.back(), "abort");
+  EXPECT_EQ(std::count(s.calls.begin(), s.calls.end(), "abort"), 1);
+}
+
+TEST(OrderedCollective, AFailedLaunchNeverOrdersComputeAfterIt) {
+  RecordingStreams s;
+  EXPECT_THROW(ipm::run_ordered_collective(
+                   s, [] { throw ipm::Error("ncclAllReduce failed"); },
+                   std::chrono::seconds(1), "x", [] {}),
+               ipm::Error);
+  EXPECT_EQ(s.calls, std::vector<std::string>{"comm waits for compute"});
+}
+
+}  // namespace
