@@ -31,18 +31,6 @@ BackendChoice resolve_backend(const std::string& requested, const BackendOffer& 
   return {"mpi", false, "run.backend = \"auto\": using MPI on the CPU: " + why};
 }
 
-std::optional<int> local_rank_from_env(
-    const std::function<const char*(const char*)>& getenv_fn) {
-  for (const char* var : {"OMPI_COMM_WORLD_LOCAL_RANK", "SLURM_LOCALID", "MPI_LOCALRANKID"}) {
-    const char* v = getenv_fn(var);
-    if (!v || !*v) continue;
-    char* end = nullptr;
-    const long r = std::strtol(v, &end, 10);
-    if (*end == '\0' && r >= 0 && r < (1 << 20)) return static_cast<int>(r);
-  }
-  return std::nullopt;
-}
-
 int choose_cuda_device(int local_rank, int device_count) {
   IPM_CHECK(device_count > 0, "no CUDA device is visible to this process");
   IPM_CHECK(local_rank >= 0, "local rank " << local_rank << " is negative");

@@ -1,11 +1,9 @@
 // Which communicator backend and device a run uses, from `run.backend` and what this build
 // and this node offer. Pure logic: no CUDA needed, unit-tested on any machine.
 // defines: ipm::BackendOffer, ipm::BackendChoice, ipm::resolve_backend,
-//          ipm::local_rank_from_env, ipm::choose_cuda_device
+//          ipm::choose_cuda_device
 #pragma once
 
-#include <functional>
-#include <optional>
 #include <string>
 
 namespace ipm {
@@ -29,12 +27,6 @@ struct BackendChoice {
 //           NCCL or no CUDA device is visible.
 //   auto -> nccl when it would succeed, else mpi with a note saying why.
 BackendChoice resolve_backend(const std::string& requested, const BackendOffer& offer);
-
-// This process's rank among those on its node, from the launcher's environment
-// (OMPI_COMM_WORLD_LOCAL_RANK under mpirun, SLURM_LOCALID under srun, MPI_LOCALRANKID for
-// MPICH/Hydra); nullopt when none is set or it is not a number. getenv is injectable for tests.
-std::optional<int> local_rank_from_env(
-    const std::function<const char*(const char*)>& getenv_fn);
 
 // The CUDA device of the rank with this local rank, one rank per GPU:
 //   one visible device  -> 0 (the launcher bound the rank to its GPU: srun --gpus-per-task=1,

@@ -1,7 +1,5 @@
 #include "dist/group_communicator.h"
 
-#include <cstdlib>
-
 #include "common/error.h"
 #include "dist/mpi_communicator.h"
 #if IPM_WITH_NCCL
@@ -24,9 +22,8 @@ GroupBackend choose_group_backend(const std::string& requested, int local_rank) 
   const BackendOffer offer = this_process_offer();
   b.choice = resolve_backend(requested, offer);
   if (b.choice.cuda) {
-    const int local = local_rank_from_env(std::getenv).value_or(local_rank);
     try {
-      b.cuda_device = choose_cuda_device(local, offer.cuda_devices);
+      b.cuda_device = choose_cuda_device(local_rank, offer.cuda_devices);
     } catch (const Error& e) {
       throw Error("run.backend = \"" + requested + "\": " + e.what());
     }

@@ -26,7 +26,7 @@ struct GroupBackend {
 };
 
 // requested: run.backend. local_rank: this rank's rank on its node (MpiRuntime::local_rank()
-// or 0 for a single process; the launcher's environment takes precedence). Throws
+// or 0 for a single process: MPI knows which ranks share a node). Throws
 // ipm::Error with a message naming run.backend when the request cannot be met.
 GroupBackend choose_group_backend(const std::string& requested, int local_rank);
 

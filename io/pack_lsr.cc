@@ -178,6 +178,8 @@ int64_t lsr_coarse_class(const std::vector<int64_t>& count) {
 void pack_lsr(const LsrOptions& o, const std::filesystem::path& out) {
   IPM_CHECK(std::filesystem::is_directory(o.idx_dir), o.idx_dir.string() << ": not a directory");
   IPM_CHECK(o.train >= 1 && o.test >= 1, "--train and --test must be >= 1");
+  IPM_CHECK(o.size >= kRoadMax, "--size " << o.size << " must be >= " << kRoadMax
+                                           << " (the widest road strip)");
   IPM_CHECK(o.size >= 1 && o.block >= 1 && o.size % o.block == 0,
             "--block " << o.block << " must divide --size " << o.size
                        << " (coarse blocks tile the image)");

@@ -10,6 +10,7 @@
 #include "priors/prior_check.h"
 #include "trainer/checkpoint.h"
 #include "trainer/small_cnn.h"
+#include "trainer/train_common.h"
 
 namespace ipm {
 namespace {
@@ -66,17 +67,16 @@ void export_prior(const std::filesystem::path& job_dir, const std::vector<std::s
 
   // The job's final model, as train_job built it.
   const H5Split train(spec.data.file, spec.data.train, /*preload=*/false);
-  torch::nn::AnyModule model = make_model(spec.arch, train.sample_shape(), train.num_classes());
+  // Per-image priors only: a segmentation job's q is [N, L, H, W].
+  IPM_CHECK(train.label_shape().empty(),
+            train.where() << ": export-prior writes per-image priors; this job's labels are "
+                             "per pixel (segmentation), which it does not support");
+  torch::nn::AnyModule model =
+      make_model(spec.arch, train.sample_shape(), train.num_classes(), spec.model_width);
   torch::nn::Module& net = *model.ptr();
-  const torch::ScalarType dtype =
-      spec.train.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
+  const torch::ScalarType dtype = training_dtype(spec.train);
   net.to(dtype);
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (spec.train.optimizer == "adamw") {
-    opt = std::make_unique<torch::optim::AdamW>(net.parameters(), torch::optim::AdamWOptions(1e-3));
-  } else {
-    opt = std::make_unique<torch::optim::Adam>(net.parameters(), torch::optim::AdamOptions(1e-3));
-  }
+  const auto opt = make_optimizer(spec.train, net.parameters());  // its state is read, unused
   load_checkpoint(ckpt, net, *opt);
   net.eval();
 

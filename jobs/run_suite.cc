@@ -86,14 +86,14 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
   }
   const int64_t total = static_cast<int64_t>(suite.jobs.size());
   while (true) {
-    if (agree_to_stop(comm)) {  // take no job that would be stopped at once
-      out.preempted = true;
-      break;
-    }
     torch::Tensor taken = torch::tensor({lead ? counter.next() : int64_t{0}}, torch::kInt64);
     comm.broadcast(taken, 0);
     const int64_t index = taken.item<int64_t>() + 1;
-    if (index > total) break;
+    if (index > total) break;  // all taken: a stop request now changes nothing (no requeue)
+    if (agree_to_stop(comm)) {  // start no job that would be stopped at once
+      out.preempted = true;
+      break;
+    }
     if (!slice.contains(index - 1)) continue;  // another array task's job
     const SuiteJob& job = suite.jobs[static_cast<size_t>(index - 1)];
     const std::filesystem::path dir = jobs_dir / job.spec.name;

@@ -61,10 +61,12 @@ std::string render_sbatch(const SlurmSpec& s, const SbatchPaths& p) {
     << "echo \"ipm-dist: Slurm job ${SLURM_JOB_ID:-?} (restart ${SLURM_RESTART_COUNT:-0}) on "
        "${SLURM_JOB_NODELIST:-?} at $(date -u +%FT%TZ)\"\n"
     << "pid=\n"
+    << "pending=\n"
     << "requeue=1\n"
     << "forward() {\n"
     << "  echo \"ipm-dist: got SIG$1; asking the ranks to checkpoint and stop\"\n"
     << "  [ \"$1\" = TERM ] && requeue=0\n"
+    << "  pending=1  # before the launcher has started: passed on as soon as it has\n"
     << "  [ -n \"$pid\" ] && kill -USR1 \"$pid\" 2>/dev/null\n"
     << "}\n"
     << "trap 'forward USR1' USR1\n"
@@ -78,6 +80,7 @@ std::string render_sbatch(const SlurmSpec& s, const SbatchPaths& p) {
   if (s.array > 0) o << " --slice \"$SLURM_ARRAY_TASK_ID/" << s.array << "\"";
   o << " &\n";
   o << "pid=$!\n"
+    << "[ -n \"$pending\" ] && kill -USR1 \"$pid\" 2>/dev/null\n"
     << "# A trapped signal ends `wait` early (status > 128): wait again until the launcher is "
        "gone.\n"
     << "rc=0; wait \"$pid\" || rc=$?\n"

@@ -87,28 +87,6 @@ TEST(ResolveBackend, UnknownValueIsRefused) {
             std::string::npos);
 }
 
-TEST(LocalRank, LauncherVariablesInOrderOfPrecedence) {
-  std::map<std::string, std::string> env;
-  auto get = [&](const char* k) -> const char* {
-    auto it = env.find(k);
-    return it == env.end() ? nullptr : it->second.c_str();
-  };
-  EXPECT_FALSE(ipm::local_rank_from_env(get).has_value());
-  env["MPI_LOCALRANKID"] = "5";
-  EXPECT_EQ(ipm::local_rank_from_env(get), 5);
-  env["SLURM_LOCALID"] = "2";
-  EXPECT_EQ(ipm::local_rank_from_env(get), 2);
-  env["OMPI_COMM_WORLD_LOCAL_RANK"] = "3";
-  EXPECT_EQ(ipm::local_rank_from_env(get), 3);
-  // Garbage is skipped, not read as 0.
-  env["OMPI_COMM_WORLD_LOCAL_RANK"] = "3x";
-  EXPECT_EQ(ipm::local_rank_from_env(get), 2);
-  env["SLURM_LOCALID"] = "";
-  EXPECT_EQ(ipm::local_rank_from_env(get), 5);
-  env["MPI_LOCALRANKID"] = "-1";
-  EXPECT_FALSE(ipm::local_rank_from_env(get).has_value());
-}
-
 TEST(ChooseCudaDevice, OneRankPerGpu) {
   // mpirun on a 4-GPU node: local rank r gets GPU r.
   for (int r = 0; r < 4; ++r) EXPECT_EQ(ipm::choose_cuda_device(r, 4), r);

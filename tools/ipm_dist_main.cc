@@ -62,14 +62,25 @@ int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
 
 // run.backend, one for the whole run (a group's communicator serves all of its jobs), and
 // what it resolves to on this rank; `auto` falling back to MPI says so once.
-ipm::GroupBackend group_backend(const ipm::Suite& suite, int world_rank, int local_rank) {
+ipm::GroupBackend group_backend(const ipm::Suite& suite, ipm::Communicator& world,
+                                int local_rank) {
   const std::string& b = suite.jobs.front().spec.run.backend;
   for (const auto& j : suite.jobs) {
     IPM_CHECK(j.spec.run.backend == b,
               suite.file.string() << ": run.backend must be the same for every job");
   }
   ipm::GroupBackend g = ipm::choose_group_backend(b, local_rank);
-  if (world_rank == 0 && !g.choice.note.empty()) std::cerr << "ipm-dist: " << g.choice.note << "\n";
+  // `auto` decides on each rank from the GPUs it sees; ranks that disagree (GPU nodes beside
+  // CPU nodes) would build mismatched communicators and hang at their first collective.
+  torch::Tensor cuda = torch::tensor({int64_t{g.choice.cuda}, -int64_t{g.choice.cuda}});
+  world.allreduce_max(cuda);
+  if (cuda[0].item<int64_t>() != -cuda[1].item<int64_t>()) {
+    g = ipm::GroupBackend{};
+    g.choice.backend = "mpi";
+    g.choice.note = "run.backend = \"auto\": some ranks see no GPU, so every rank uses MPI on "
+                    "the CPU";
+  }
+  if (world.rank() == 0 && !g.choice.note.empty()) std::cerr << "ipm-dist: " << g.choice.note << "\n";
   return g;
 }
 
@@ -97,7 +108,7 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   }
   const int64_t per_job = ranks_per_job(suite, world.size());
   const int group = static_cast<int>(world.rank() / per_job);
-  const ipm::GroupBackend backend = group_backend(suite, world.rank(), launch.local_rank);
+  const ipm::GroupBackend backend = group_backend(suite, world, launch.local_rank);
   std::unique_ptr<ipm::Communicator> comm = launch.split(group, backend);
   std::unique_ptr<ipm::WorkCounter> counter = launch.counter();
   std::unique_ptr<ipm::ProgressReporter> progress;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 
 #include "common/error.h"
 #include "common/hash_rng.h"
@@ -84,7 +85,9 @@ Confusions evaluate(torch::nn::AnyModule& model, const H5Split& split, int64_t n
     z += log_q_of(iota_rows(s, std::min(s + kEvalImages, mine.end))).exp().sum(0).to(torch::kCPU, torch::kFloat64);
   }
   comm.allreduce_sum(z);
-  const torch::Tensor log_z = z.log().to(comm.device(), dtype);
+  // A class whose q underflows on every pixel would give log 0 = -inf and NaN in r.
+  const torch::Tensor log_z =
+      z.clamp_min(std::numeric_limits<double>::min()).log().to(comm.device(), dtype);
   torch::Tensor cq = torch::zeros({L, L}, torch::kInt64), cr = torch::zeros({L, L}, torch::kInt64);
   for (int64_t s = mine.begin; s < mine.end; s += kEvalImages) {
     const std::vector<int64_t> rows = iota_rows(s, std::min(s + kEvalImages, mine.end));
