@@ -77,6 +77,8 @@ const std::vector<ConfigKey>& config_keys() {
       {"prior.pair_normalizer", KeyType::kString, "position, pooled"},
       {"prior.pair_source", KeyType::kString, "seeded, file"},
       {"train.loss", KeyType::kString, "ce, nll, qr, rq, f2, hard_ce, free_energy"},
+      {"train.pretrain_loss", KeyType::kString, "ce, hard_ce"},
+      {"train.pretrain_epochs", KeyType::kInt, "0..train.epochs-1"},
       {"train.optimizer", KeyType::kString, "adam, adamw"},
       {"train.lr", KeyType::kFloat, "(0, 10]"},
       {"train.weight_decay", KeyType::kFloat, "[0, 10]"},
@@ -145,6 +147,10 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
   } else if (key == "train.loss") {
     s.train.loss =
         one_of(k, v, where, {"ce", "nll", "qr", "rq", "f2", "hard_ce", "free_energy"});
+  } else if (key == "train.pretrain_loss") {
+    s.train.pretrain_loss = one_of(k, v, where, {"ce", "hard_ce"});
+  } else if (key == "train.pretrain_epochs") {
+    s.train.pretrain_epochs = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
   } else if (key == "train.optimizer") {
     s.train.optimizer = one_of(k, v, where, {"adam", "adamw"});
   } else if (key == "train.lr") {
@@ -204,6 +210,8 @@ std::string spec_to_toml(const JobSpec& s) {
     << "\nties = " << str(s.prior.ties) << "\npair_normalizer = " << str(s.prior.pair_normalizer)
     << "\npair_source = " << str(s.prior.pair_source)
     << "\n\n[train]\nloss = " << str(s.train.loss)
+    << "\npretrain_loss = " << str(s.train.pretrain_loss)
+    << "\npretrain_epochs = " << s.train.pretrain_epochs
     << "\noptimizer = " << str(s.train.optimizer) << "\nlr = " << num(s.train.lr)
     << "\nweight_decay = " << num(s.train.weight_decay) << "\nbatch = " << s.train.batch
     << "\nepochs = " << s.train.epochs << "\nnormalizer = " << str(s.train.normalizer)

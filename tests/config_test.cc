@@ -133,6 +133,8 @@ void ExpectSameSpec(const JobSpec& a, const JobSpec& b, const std::string& ctx) 
   EXPECT_EQ(a.prior.pair_normalizer, b.prior.pair_normalizer);
   EXPECT_EQ(a.prior.pair_source, b.prior.pair_source);
   EXPECT_EQ(a.train.loss, b.train.loss);
+  EXPECT_EQ(a.train.pretrain_loss, b.train.pretrain_loss);
+  EXPECT_EQ(a.train.pretrain_epochs, b.train.pretrain_epochs);
   EXPECT_EQ(a.train.optimizer, b.train.optimizer);
   EXPECT_EQ(a.train.lr, b.train.lr);
   EXPECT_EQ(a.train.weight_decay, b.train.weight_decay);
@@ -186,6 +188,8 @@ const char* kFullSuite =
     "seed = 11\n"
     "[train]\n"
     "loss = \"nll\"\n"
+    "pretrain_loss = \"hard_ce\"\n"
+    "pretrain_epochs = 2\n"
     "optimizer = \"adamw\"\n"
     "lr = 0.001\n"
     "weight_decay = 1e-5\n"
@@ -286,6 +290,8 @@ TEST_F(ConfigTest, EveryContractKeyIsAcceptedAndLandsInTheSpec) {
   EXPECT_EQ(j.prior.smoothing, 0.01);
   EXPECT_EQ(j.prior.seed, 11u);
   EXPECT_EQ(j.train.loss, "nll");
+  EXPECT_EQ(j.train.pretrain_loss, "hard_ce");
+  EXPECT_EQ(j.train.pretrain_epochs, 2);
   EXPECT_EQ(j.train.optimizer, "adamw");
   EXPECT_EQ(j.train.lr, 0.001);
   EXPECT_EQ(j.train.weight_decay, 1e-5);
@@ -307,6 +313,7 @@ TEST_F(ConfigTest, EveryContractKeyIsAcceptedAndLandsInTheSpec) {
 TEST_F(ConfigTest, EveryEnumValueIsAccepted) {
   const std::map<std::string, std::vector<std::string>> allowed = {
       {"train.loss", {"ce", "nll", "qr", "rq"}},
+      {"train.pretrain_loss", {"ce", "hard_ce"}},
       {"train.optimizer", {"adam", "adamw"}},
       {"train.normalizer", {"local", "global", "ema"}},
       {"train.train_eval", {"full", "running"}},
@@ -328,6 +335,7 @@ TEST_F(ConfigTest, EveryEnumValueIsAccepted) {
       ASSERT_EQ(s.jobs.size(), 1u);
       const JobSpec& j = s.jobs[0].spec;
       const std::string got = key == "train.loss"         ? j.train.loss
+                              : key == "train.pretrain_loss" ? j.train.pretrain_loss
                               : key == "train.optimizer"  ? j.train.optimizer
                               : key == "train.normalizer" ? j.train.normalizer
                               : key == "train.train_eval" ? j.train.train_eval
@@ -553,6 +561,7 @@ TEST_F(ConfigTest, OutOfRangeValuesAreRejected) {
       {"train", "ema_decay = 1.0", "train.ema_decay"},
       {"train", "ema_samples = 0", "train.ema_samples"},
       {"train", "ema_warmup = -1", "train.ema_warmup"},
+      {"train", "pretrain_epochs = -1", "train.pretrain_epochs"},
       {"train", "train_subset = -1", "train.train_subset"},
       {"prior", "k = 0", "prior.k"},
       {"prior", "prob = 1.5", "prior.prob"},
@@ -588,6 +597,7 @@ TEST_F(ConfigTest, UnknownEnumValueNamesValueAndAllowedOnes) {
       {"model", "arch = \"resnet\"", "resnet", "small_cnn, fcn", "fcn"},
       {"data", "preload = \"yes\"", "yes", "auto, always, never", ""},
       {"run", "backend = \"ncl\"", "ncl", "auto, mpi, nccl", "nccl"},
+      {"train", "pretrain_loss = \"rq\"", "rq", "ce, hard_ce", ""},
   };
   int n = 0;
   for (const auto& c : cases) {

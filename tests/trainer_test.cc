@@ -15,6 +15,7 @@
 #include "trainer/checkpoint.h"
 #include "trainer/metrics_log.h"
 #include "trainer/small_cnn.h"
+#include "trainer/train_common.h"
 #include "trainer/trainer.h"
 
 namespace ipm {
@@ -208,6 +209,62 @@ TEST_P(TrainJobTest, LearnsFromNegativeLabelsAndWritesTheContractFiles) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Optimizers, TrainJobTest, ::testing::Values("adam", "adamw"));
+
+// The value of "field" in line `line` (1-based) of a metrics.jsonl, as printed.
+std::string metrics_field(const std::filesystem::path& file, int line, const std::string& field) {
+  std::ifstream in(file);
+  std::string l;
+  for (int i = 0; i < line; ++i) EXPECT_TRUE(static_cast<bool>(std::getline(in, l))) << file;
+  const size_t at = l.find("\"" + field + "\": ");
+  EXPECT_NE(at, std::string::npos) << field << " in " << l;
+  const size_t begin = at + field.size() + 4;
+  return l.substr(begin, l.find_first_of(",}", begin) - begin);
+}
+
+TEST(Pretrain, EpochLossSwitchesAfterThePretrainingEpochs) {
+  TrainSpec t;
+  t.loss = "rq";
+  t.epochs = 5;
+  EXPECT_EQ(epoch_loss(t, 1), LossKind::kRQ);  // pretrain_epochs = 0: train.loss throughout
+  t.pretrain_epochs = 2;
+  t.pretrain_loss = "hard_ce";
+  EXPECT_EQ(epoch_loss(t, 1), LossKind::kHardCE);
+  EXPECT_EQ(epoch_loss(t, 2), LossKind::kHardCE);
+  EXPECT_EQ(epoch_loss(t, 3), LossKind::kRQ);
+  EXPECT_NO_THROW(check_pretrain(t));
+  t.pretrain_epochs = 5;
+  EXPECT_CONTAINS(ErrorOf([&] { check_pretrain(t); }), "train.pretrain_epochs = 5 must be smaller");
+  t.pretrain_epochs = 1;
+  t.loss = "hard_ce";
+  EXPECT_CONTAINS(ErrorOf([&] { check_pretrain(t); }), "is train.loss itself");
+}
+
+// A job pretrained with CE for one epoch is, after that epoch, exactly the CE job (same loss
+// and parameters to the last printed digit), and then trains differently (RQ).
+TEST(Pretrain, FirstEpochsAreTheCeJobThenTheLossChanges) {
+  const auto dir = temp_dir("pretrain");
+  write_toy_data(dir / "toy.h5", 256);
+  auto run = [&](const std::string& name, const std::string& loss, int64_t pretrain) {
+    JobSpec spec;
+    spec.name = name;
+    spec.data.file = dir / "toy.h5";
+    spec.prior.kind = "negative";
+    spec.train.loss = loss;
+    spec.train.pretrain_epochs = pretrain;
+    spec.train.lr = 3e-3;
+    spec.train.batch = 64;
+    spec.train.epochs = 2;
+    SingleProcessCommunicator comm;
+    train_job(spec, dir / name, comm);
+    return dir / name / "metrics.jsonl";
+  };
+  const auto ce = run("ce", "ce", 0), pre = run("pre", "rq", 1);
+  EXPECT_EQ(metrics_field(pre, 1, "param_norm"), metrics_field(ce, 1, "param_norm"));
+  EXPECT_EQ(metrics_field(pre, 1, "loss"), metrics_field(ce, 1, "loss"));
+  EXPECT_NE(metrics_field(pre, 2, "param_norm"), metrics_field(ce, 2, "param_norm"));
+  EXPECT_NE(metrics_field(pre, 2, "loss"), metrics_field(ce, 2, "loss"));
+  std::filesystem::remove_all(dir);
+}
 
 }  // namespace
 }  // namespace ipm

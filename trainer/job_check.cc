@@ -10,6 +10,7 @@
 #include "trainer/pair_training.h"
 #include "trainer/segmentation.h"
 #include "trainer/small_cnn.h"
+#include "trainer/train_common.h"
 
 namespace ipm {
 
@@ -17,6 +18,10 @@ void check_job(const JobSpec& spec) {
   const H5Split train(spec.data.file, spec.data.train, /*preload=*/false);
   // Per-pixel labels: trainer/segmentation.h checks those jobs.
   if (train.label_shape().size() == 2) return check_segmentation_job(spec);
+  check_pretrain(spec.train);
+  IPM_CHECK(spec.train.pretrain_epochs == 0 || spec.prior.kind != "ranking",
+            "train.pretrain_epochs: ranking jobs train from pairs, where CE on a prior is "
+            "not defined (set it to 0)");
   IPM_CHECK(spec.train.q_smoothing == 0.0,
             "train.q_smoothing applies to segmentation jobs (per-pixel labels) only");
   IPM_CHECK(spec.arch != "fcn", "model.arch = \"fcn\" predicts per-pixel labels but "

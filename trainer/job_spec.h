@@ -17,7 +17,12 @@ struct DataSpec {
 };
 
 struct TrainSpec {
-  std::string loss = "rq";          // ce | nll | qr | rq | hard_ce
+  std::string loss = "rq";          // ce | nll | qr | rq | f2 | hard_ce | free_energy
+  // App. E ("simple ways to avoid degenerate solutions"): the first pretrain_epochs epochs
+  // minimize pretrain_loss (CE on the prior belief, or CE on its argmax) to break the
+  // symmetry, then `loss` takes over and sharpens (trainer/train_common.h, epoch_loss).
+  std::string pretrain_loss = "ce"; // ce | hard_ce
+  int64_t pretrain_epochs = 0;
   std::string optimizer = "adam";   // adam | adamw
   double lr = 1e-4;
   double weight_decay = 0.0;        // adamw's decoupled decay (adam: L2 in the gradient)

@@ -234,6 +234,7 @@ void check_segmentation_job(const JobSpec& spec) {
   priors.check_split(train);
   priors.check_split(test);  // r's metrics on test use the test split's prior
   parse_loss(spec.train.loss);
+  check_pretrain(spec.train);
   IPM_CHECK(spec.train.normalizer == "local" || spec.train.normalizer == "global",
             "train.normalizer = '" << spec.train.normalizer
                                    << "' is not supported for segmentation (local or global)");
@@ -258,7 +259,6 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
   const int64_t num_classes = train.num_classes();
   const int64_t n = t.train_subset > 0 ? std::min(t.train_subset, train.size()) : train.size();
   const SegmentationPriors priors(spec.prior, spec.data.file, num_classes);
-  const LossKind loss_kind = parse_loss(t.loss);
   const int64_t steps = n / t.batch;
   const RankSlice mine = rank_slice(t.batch, comm.rank(), comm.size());
   const int64_t pixels = train.sample_shape()[1] * train.sample_shape()[2];
@@ -281,12 +281,13 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
   check_same_resume_point(state, ckpt, spec.name, comm);
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
-  SegStep step{t,    train, priors, loss_kind, *normalizer, model, *opt, reducer, mine, dtype,
+  SegStep step{t,    train, priors, epoch_loss(t, 1), *normalizer, model, *opt, reducer, mine, dtype,
                pixels, comm.device()};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
     const std::vector<int64_t> order = shuffled_order(n, t.seed, static_cast<uint64_t>(epoch));
+    step.loss_kind = epoch_loss(t, epoch);
     SegEpochSums local = train_epoch(step, order, steps);
     const double train_s = seconds_since(epoch_t0);
     const double comm_s = comm.take_comm_stats().seconds;

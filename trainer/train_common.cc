@@ -73,4 +73,18 @@ void check_same_resume_point(const TrainState& state, const std::filesystem::pat
                           << " (is the output directory on a filesystem all ranks share?)");
 }
 
+void check_pretrain(const TrainSpec& t) {
+  if (t.pretrain_epochs == 0) return;
+  IPM_CHECK(t.pretrain_epochs < t.epochs,
+            "train.pretrain_epochs = " << t.pretrain_epochs << " must be smaller than "
+            "train.epochs = " << t.epochs << " (train.loss = \"" << t.loss << "\" would never run)");
+  IPM_CHECK(t.pretrain_loss != t.loss, "train.pretrain_loss = \"" << t.pretrain_loss
+            << "\" is train.loss itself: set train.pretrain_epochs = 0 instead");
+  parse_loss(t.pretrain_loss);
+}
+
+LossKind epoch_loss(const TrainSpec& t, int64_t epoch) {
+  return parse_loss(epoch <= t.pretrain_epochs ? t.pretrain_loss : t.loss);
+}
+
 }  // namespace ipm

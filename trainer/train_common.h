@@ -1,7 +1,8 @@
 // Pieces of a training job shared by the classification loop (trainer.cc) and the
 // segmentation loop (segmentation.cc).
 // defines: ipm::should_preload, ipm::make_optimizer, ipm::param_norm, ipm::write_metrics_file,
-//          ipm::training_dtype, ipm::make_replicated_model, ipm::check_same_resume_point
+//          ipm::training_dtype, ipm::make_replicated_model, ipm::check_same_resume_point,
+//          ipm::check_pretrain, ipm::epoch_loss
 #pragma once
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <torch/torch.h>
 
 #include "dist/communicator.h"
+#include "losses/implicit_losses.h"  // LossKind
 #include "trainer/checkpoint.h"
 #include "trainer/job_spec.h"
 #include "trainer/metrics_log.h"
@@ -46,5 +48,15 @@ torch::nn::AnyModule make_replicated_model(const JobSpec& spec,
 // some ranks cannot see would silently mix two trainings); throws naming the file otherwise.
 void check_same_resume_point(const TrainState& state, const std::filesystem::path& ckpt,
                              const std::string& job, Communicator& comm);
+
+// train.pretrain_epochs / pretrain_loss: fewer pretraining epochs than train.epochs (else
+// train.loss would never run), and a pretraining loss that differs from train.loss; throws
+// naming the keys otherwise.
+void check_pretrain(const TrainSpec& t);
+
+// The loss of epoch `epoch` (1-based): train.pretrain_loss for the first
+// train.pretrain_epochs epochs, train.loss after. A function of the epoch alone, so a job
+// resumed from any checkpoint continues with the loss it stopped in.
+LossKind epoch_loss(const TrainSpec& t, int64_t epoch);
 
 }  // namespace ipm

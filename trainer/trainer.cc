@@ -149,7 +149,6 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   const int64_t num_classes = train.num_classes();
   const int64_t n = t.train_subset > 0 ? std::min(t.train_subset, train.size()) : train.size();
   const auto prior_source = make_prior_source(spec.prior, num_classes);
-  const LossKind loss_kind = parse_loss(t.loss);
   // Ranking jobs (§4.2) step over pairs: train.batch counts pairs, each rank takes whole ones.
   const std::unique_ptr<RankedPairs> pairs = make_job_pairs(spec, train, n);
   const int64_t units = pairs ? pairs->size() : n;
@@ -187,7 +186,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   // --- epochs ---------------------------------------------------------------------------
-  StepContext step{t,     train, *prior_source, loss_kind, *normalizer, model, *opt, reducer,
+  StepContext step{t,     train, *prior_source, epoch_loss(t, 1), *normalizer, model, *opt, reducer,
                    mine,  dtype, comm, test_hook_value("IPM_TEST_STOP_AT_STEP")};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
@@ -199,6 +198,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
                                   ? partial_sums(state, comm)
                                   : EpochSums{};
     const int64_t first_step = (epoch - 1) * steps;
+    step.loss_kind = epoch_loss(t, epoch);
     EpochSums local = pairs
         ? train_pair_epoch(step, spec.prior, *pairs, order, steps, resumed, first_step)
         : train_epoch(step, order, steps, resumed, first_step);
