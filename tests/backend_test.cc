@@ -1,5 +1,6 @@
-// The GPU backend's logic that runs without a GPU: which backend and device a rank gets, and
-// the order of stream operations around an NCCL collective (against a recording fake).
+// The launch logic that runs without a GPU or a cluster: which backend and device a rank
+// gets, the order of stream operations around an NCCL collective (against a recording
+// fake), and whether the MPI world matches the srun step that started it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 
 #include "common/error.h"
 #include "dist/backend_choice.h"
+#include "dist/launch_check.h"
 #include "dist/ordered_collective.h"
 
 namespace {
@@ -173,3 +175,26 @@ TEST(OrderedCollective, AFailedLaunchNeverOrdersComputeAfterIt) {
 }
 
 }  // namespace
+
+// srun without an MPI plugin: 4 tasks, each a world of 1 -> refused, naming the fix.
+TEST(SrunWorld, TasksThatAreEachTheirOwnWorldAreRefused) {
+  const std::string why = ipm::srun_world_problem("4", "2", false, 1, 0);
+  EXPECT_NE(why.find("srun started 4 tasks"), std::string::npos) << why;
+  EXPECT_NE(why.find("--mpi=pmix"), std::string::npos) << why;
+}
+
+TEST(SrunWorld, AMatchingWorldAndRankPass) {
+  EXPECT_EQ(ipm::srun_world_problem("4", "2", false, 4, 2), "");
+  EXPECT_EQ(ipm::srun_world_problem("1", "0", false, 1, 0), "");  // sbatch's batch step
+}
+
+TEST(SrunWorld, ARankThatIsNotTheTaskIdIsRefused) {
+  EXPECT_NE(ipm::srun_world_problem("2", "1", false, 2, 0).find("SLURM_PROCID"),
+            std::string::npos);
+}
+
+TEST(SrunWorld, NothingToCheckOutsideAStepOrUnderMpirun) {
+  EXPECT_EQ(ipm::srun_world_problem(nullptr, nullptr, false, 1, 0), "");  // no srun
+  // mpirun inside an allocation: its daemons' step has one task per node, not per rank.
+  EXPECT_EQ(ipm::srun_world_problem("2", "0", true, 8, 5), "");
+}

@@ -14,6 +14,7 @@
 #include "common/process_tuning.h"
 #include "dist/communicator.h"
 #include "dist/group_communicator.h"
+#include "dist/launch_check.h"
 #include "dist/mpi_communicator.h"
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
@@ -234,6 +235,7 @@ int main(int argc, char** argv) {
   int rank = 0;
   // Before MPI starts: a preemption signal from then on asks for a checkpoint, never kills.
   if (*run) ipm::install_stop_handlers();
+  const bool under_mpirun = ipm::started_by_mpirun();  // before MPI_Init can export OMPI_*
   try {
     if (*run && ipm::launched_by_mpi()) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
@@ -255,7 +257,10 @@ int main(int argc, char** argv) {
       };
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
     }
-    if (*run) return run_command(suite_file, dry_run, progress_s, slice_text, launch);
+    if (*run) {
+      ipm::check_launch_matches_slurm(under_mpirun, launch.world->size(), launch.world->rank());
+      return run_command(suite_file, dry_run, progress_s, slice_text, launch);
+    }
     if (*slurm.app) return run_slurm_command(slurm);
     if (*report) {
       std::cout << ipm::write_report(run_dir);

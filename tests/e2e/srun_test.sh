@@ -32,3 +32,12 @@ timeout 120 srun --mpi=pmix -n 4 "$IPM" groups.toml --progress 0 > groups.log 2>
   fail "srun -n 4: $(tail -n 5 groups.log)"
 diff runs/one/summary.csv runs/groups/summary.csv || fail "2 groups of 2 under srun differ"
 pass "srun -n 4 in 2 groups of 2 == one process"
+# Without srun's MPI plugin every task would be a world of one and train the whole suite into
+# the same directory: refused before anything is written.
+suite nompi 1
+rc=0
+timeout 60 srun --mpi=none -n 2 "$IPM" nompi.toml --progress 0 > nompi.log 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "srun --mpi=none -n 2 trained: $(tail -n 3 nompi.log)"
+grep -q "srun started 2 tasks.*--mpi=pmix" nompi.log || fail "no clear refusal: $(cat nompi.log)"
+[ ! -e runs/nompi/jobs ] || fail "srun --mpi=none wrote runs/nompi/jobs before refusing"
+pass "srun --mpi=none -n 2 refused: $(head -n 1 nompi.log)"
