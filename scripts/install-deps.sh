@@ -13,6 +13,7 @@ packages=(
   gnuplot-nox                       # plots of `ipm-dist report`
   slurm-wlm munge                   # srun and sbatch; the tests start a real single-node Slurm
   python3-torch python3-numpy python3-h5py  # reference loop, fixtures, bad-input test files
+  python3-sklearn                   # tools/make_digits_idx.py: its bundled digits (UCI optdigits)
   python3-pip                       # scripts/build-cuda.sh: PyPI's CUDA LibTorch (torch wheel)
 )
 missing=()
