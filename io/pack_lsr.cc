@@ -1,6 +1,7 @@
 #include "io/pack_lsr.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -18,6 +19,20 @@ namespace {
 constexpr int64_t kTile = 14;     // texture cell: a 28 x 28 image shrunk 2x (2x2 means)
 constexpr uint64_t kStreamLsr = 101;
 constexpr int64_t kRoadMin = 2, kRoadMax = 4;  // road width, pixels  // HashRng streams kStreamLsr + split (0 train, 1 test)
+
+// --color: land-cover-like colours (RGB in [0, 1]) for the land classes in order (green,
+// tan, blue, dark green, brown, ...), and grey for the road class.
+constexpr double kLandColors[9][3] = {{0.35, 0.65, 0.30}, {0.75, 0.70, 0.40}, {0.30, 0.40, 0.75},
+                                      {0.20, 0.45, 0.25}, {0.60, 0.45, 0.30}, {0.55, 0.75, 0.55},
+                                      {0.45, 0.55, 0.80}, {0.80, 0.55, 0.45}, {0.70, 0.60, 0.70}};
+constexpr double kRoadColor[3] = {0.60, 0.60, 0.60};
+constexpr double kColorNoise = 0.1, kGainMin = 0.7, kGainMax = 1.3, kTintFloor = 0.3;
+
+// A standard normal draw (Box-Muller on two uniforms; 1 - u keeps the log finite).
+double normal(HashRng& rng) {
+  const double u = 1.0 - rng.uniform(), v = rng.uniform();
+  return std::sqrt(-2.0 * std::log(u)) * std::cos(6.283185307179586 * v);
+}
 
 const char* const kFashionNames[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
                                        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
@@ -69,13 +84,33 @@ Textures load_textures(const std::filesystem::path& dir, const std::string& pref
   return t;
 }
 
+// --color (io/pack_lsr.h): x [3, S, S] whose channel 0 holds the grey texture on entry,
+// y [S, S] the fine labels; L - 1 is the road class.
+void tint(const torch::Tensor& x, const torch::Tensor& y, int64_t L, HashRng& rng) {
+  auto xa = x.accessor<uint8_t, 3>();
+  auto ya = y.accessor<int64_t, 2>();
+  const double gain = kGainMin + (kGainMax - kGainMin) * rng.uniform();
+  for (int64_t u = 0; u < x.size(1); ++u) {
+    for (int64_t v = 0; v < x.size(2); ++v) {
+      const int64_t l = ya[u][v];
+      const double* colour = l == L - 1 ? kRoadColor : kLandColors[l];
+      const double t = kTintFloor + (1.0 - kTintFloor) * xa[0][u][v] / 255.0;
+      for (int64_t ch = 0; ch < 3; ++ch) {
+        const double value = gain * t * colour[ch] + kColorNoise * normal(rng);
+        xa[ch][u][v] = static_cast<uint8_t>(std::lround(255.0 * std::clamp(value, 0.0, 1.0)));
+      }
+    }
+  }
+}
+
 struct Split {
   torch::Tensor x, y, coarse;  // uint8 [N,1,S,S], int64 [N,S,S], int32 [N,S/b,S/b]
 };
 
 Split make_split(const LsrOptions& o, const Textures& tex, uint64_t stream, int64_t n) {
   const int64_t S = o.size, L = static_cast<int64_t>(o.classes.size()), nb = S / o.block;
-  Split s{torch::zeros({n, 1, S, S}, torch::kUInt8), torch::zeros({n, S, S}, torch::kInt64),
+  const int64_t channels = o.color ? 3 : 1;
+  Split s{torch::zeros({n, channels, S, S}, torch::kUInt8), torch::zeros({n, S, S}, torch::kInt64),
           torch::zeros({n, nb, nb}, torch::kInt32)};
   auto img = tex.images.accessor<uint8_t, 3>();
   auto x = s.x.accessor<uint8_t, 4>();
@@ -127,6 +162,8 @@ Split make_split(const LsrOptions& o, const Textures& tex, uint64_t stream, int6
         x[i][0][u][v] = img[src[cell * L + l]][u % kTile][v % kTile];
       }
     }
+    // Tinting draws after the layout's draws, so the layout is the grey file's.
+    if (o.color) tint(s.x[i], s.y[i], L, rng);
     // Coarse labels, per block: the dominant land class and the road fraction's bin.
     for (int64_t bu = 0; bu < nb; ++bu) {
       for (int64_t bv = 0; bv < nb; ++bv) {
@@ -206,6 +243,7 @@ void pack_lsr(const LsrOptions& o, const std::filesystem::path& out) {
     names.push_back(kFashionNames[c]);
     src << " " << c;
   }
+  if (o.color) src << "; color (tinted textures)";
   src << "; size " << o.size << "; block " << o.block << "; regions " << o.regions << "; seed "
       << o.seed << "; road class " << L - 1 << "; coarse c = 3 * dominant land class + "
       << "bin(road fraction = 0, < " << kLsrRoadHigh << ", >= " << kLsrRoadHigh << ")";

@@ -11,6 +11,15 @@
 // Fashion-MNIST image of that class shrunk to 14 x 14 (means of 2 x 2 pixels). Training images use the IDX train set,
 // test images the t10k set (unseen textures).
 //
+// --color: like aerial imagery, whose bands tell land covers apart, each class's texture is
+// tinted by a colour of its own (3 channels): pixel = clip(g * (0.3 + 0.7 t) * colour_l + n),
+// t the texture value in [0, 1], g ~ U(0.7, 1.3) per image (illumination), n ~ N(0, 0.1)
+// per channel; land colours from a land-cover-like palette, the road grey. Grey textures
+// alone leave the strongest visual clusters (dark background vs. bright garment) unrelated
+// to the class, and the exact QR / RQ of Eq. 4 cluster by them (README, segmentation). The
+// layout, labels, coarse labels and co-occurrence are those of the grey file with the same
+// options.
+//
 // Coarse labels, like NLCD's "developed, low / medium / high intensity" classes: each
 // block x block block gets
 //   c = kLsrCoarseBins * d + bin,  d = the most frequent land class (ties: lowest),
@@ -21,7 +30,8 @@
 // The co-occurrence matrix p(l | c) is counted over the training split's pixels (a coarse
 // class absent from it gets a uniform row, with a note on stderr).
 //
-// File (io/h5_split.h layout): /train, /test with x uint8 [N, 1, S, S], y int64 [N, S, S],
+// File (io/h5_split.h layout): /train, /test with x uint8 [N, 1, S, S] ([N, 3, S, S] with
+// --color), y int64 [N, S, S],
 // coarse int32 [N, S/block, S/block]; /cooccurrence float32 [C, L] (rows p(l | c));
 // attributes num_classes = L, class_names, source (every option). Deterministic in the
 // options: the same command writes the same data. Written atomically.
@@ -45,6 +55,7 @@ struct LsrOptions {
   // Fashion-MNIST classes = fine classes: land classes, then the road class (last).
   std::vector<int64_t> classes = {2, 7, 8, 1};
   uint64_t seed = 0;
+  bool color = false;                        // tint each class's texture (above)
 };
 
 void pack_lsr(const LsrOptions& o, const std::filesystem::path& out);

@@ -471,6 +471,34 @@ TEST(PackLsr, CoarseLabelsAndCooccurrenceFollowTheFineLabels) {
   EXPECT_GT(std::get<0>(torch::_unique(y.flatten())).size(0), 2);
 }
 
+// --color keeps the grey file's layout and labels, and makes the class visible in the
+// colour: each class's mean RGB points along its own palette colour (green, tan; grey road).
+TEST(PackLsr, ColorTintsEachClassAndKeepsTheLayout) {
+  if (!std::filesystem::exists(kFashionDir)) GTEST_SKIP() << "no " << kFashionDir;
+  const auto grey = TmpFile("grey.h5"), colour = TmpFile("colour.h5");
+  ipm::LsrOptions o = SmallLsr(6);
+  ipm::pack_lsr(o, grey);
+  o.color = true;
+  ipm::pack_lsr(o, colour);
+  const ipm::H5Split g(grey, "train", true), c(colour, "train", true);
+  EXPECT_EQ(c.sample_shape(), (std::vector<int64_t>{3, o.size, o.size}));
+  const auto rows = AllRows(g.size());
+  EXPECT_TRUE(g.y(rows).equal(c.y(rows)));
+  EXPECT_TRUE(g.coarse(rows).equal(c.coarse(rows)));
+  EXPECT_TRUE(ipm::read_cooccurrence(grey).equal(ipm::read_cooccurrence(colour)));
+  const Tensor x = c.x(rows), y = c.y(rows);  // [N, 3, S, S] in [0, 1], [N, S, S]
+  auto mean_rgb = [&](int64_t l) {
+    const Tensor mask = y.eq(l).unsqueeze(1).expand_as(x).to(torch::kFloat32);
+    return (x * mask).sum({0, 2, 3}) / mask.sum({0, 2, 3});
+  };
+  // Palette (io/pack_lsr.cc): land 0 green (0.35, 0.65, 0.30), land 1 tan (0.75, 0.70, 0.40),
+  // road grey; the brightness varies with texture and illumination, the hue does not.
+  const Tensor green = mean_rgb(0), tan = mean_rgb(1), road = mean_rgb(2);
+  EXPECT_GT(green[1].item<double>(), 1.5 * green[0].item<double>()) << green;
+  EXPECT_GT(tan[0].item<double>(), 1.5 * tan[2].item<double>()) << tan;
+  EXPECT_LT((road.max() - road.min()).item<double>(), 0.05) << road;
+}
+
 TEST(PackLsr, CoarseClassRuleHandValues) {
   // counts per class, the last being roads: 3 (L - 1) coarse classes.
   EXPECT_EQ(ipm::lsr_coarse_class({10, 50, 4, 0}), 3 * 1 + 0);   // no road

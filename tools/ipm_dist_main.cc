@@ -209,6 +209,8 @@ int main(int argc, char** argv) {
       ->delimiter(',')->capture_default_str();
   lsr->add_option("--seed", lsr_opt.seed, "Seed (the same options write the same file)")
       ->capture_default_str();
+  lsr->add_flag("--color", lsr_opt.color,
+                "3-channel images, each class's texture tinted by its own colour (io/pack_lsr.h)");
 
   CLI::App* export_cmd = app.add_subcommand(
       "export-prior", "Write a trained job's q(l|x) over splits as /<split>/prior of a new data "

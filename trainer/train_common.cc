@@ -78,8 +78,6 @@ void check_pretrain(const TrainSpec& t) {
   IPM_CHECK(t.pretrain_epochs < t.epochs,
             "train.pretrain_epochs = " << t.pretrain_epochs << " must be smaller than "
             "train.epochs = " << t.epochs << " (train.loss = \"" << t.loss << "\" would never run)");
-  IPM_CHECK(t.pretrain_loss != t.loss, "train.pretrain_loss = \"" << t.pretrain_loss
-            << "\" is train.loss itself: set train.pretrain_epochs = 0 instead");
   parse_loss(t.pretrain_loss);
 }
 

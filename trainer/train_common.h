@@ -50,8 +50,9 @@ void check_same_resume_point(const TrainState& state, const std::filesystem::pat
                              const std::string& job, Communicator& comm);
 
 // train.pretrain_epochs / pretrain_loss: fewer pretraining epochs than train.epochs (else
-// train.loss would never run), and a pretraining loss that differs from train.loss; throws
-// naming the keys otherwise.
+// train.loss would never run) and a known pretraining loss; throws naming the keys
+// otherwise. pretrain_loss = train.loss is allowed (it changes nothing), so a suite may
+// sweep train.loss over CE and the others under one pretraining setting.
 void check_pretrain(const TrainSpec& t);
 
 // The loss of epoch `epoch` (1-based): train.pretrain_loss for the first
