@@ -12,7 +12,7 @@ write_suite acc.toml acc "[prior]" "kind = \"negative\"" "k = 1" \
   "[train]" "lr = 1e-3" "batch = 256" "epochs = ${ACC_EPOCHS:-10}" "train_subset = 8192" \
   "train_eval = \"running\"" "[sweep]" '"train.loss" = ["ce", "rq"]'
 "$IPM" acc.toml > acc.log
-last() { tail -n 1 "runs/acc/jobs/loss=$1/metrics.jsonl" | sed "s/.*\"$2\": \([^,}]*\).*/\1/"; }
+last() { last_field "runs/acc/jobs/loss=$1" "$2"; }
 rq=$(last rq test_acc); ce=$(last ce test_acc); rq_r=$(last rq train_acc_r)
 echo "final test accuracy: rq $rq, ce $ce (rq's r on train: $rq_r)"
 awk -v rq="$rq" -v ce="$ce" -v min="${ACC_MIN_RQ:-0.70}" -v gap="${ACC_MIN_GAP:-0.08}" 'BEGIN {

@@ -32,6 +32,26 @@ field() {
   sed -n "${2}p" "$1" | sed "s/.*\"$3\": \([^,}]*\).*/\1/"
 }
 
+# last_field JOB_DIR KEY: value of KEY in the last line of JOB_DIR/metrics.jsonl.
+last_field() {
+  field "$1/metrics.jsonl" '$' "$2"
+}
+
+# lsr_files FLAGS...: lsr.h5, a small label super-resolution benchmark (`pack lsr`, 400
+# training and 100 test images of 32x32, 16x16 blocks; FLAGS added, e.g. --color), and
+# broken.h5, the same with the co-occurrence rows rolled by one land class (coarse class c
+# of land class d gets the rows of d - 1): a prior that is no longer the data's.
+lsr_files() {
+  "$IPM" pack lsr "$IPM_IDX_DIR" -o lsr.h5 --train 400 --test 100 --size 32 --block 16 \
+    --seed 1 "$@" > /dev/null
+  cp lsr.h5 broken.h5
+  /usr/bin/python3 -c "
+import h5py, numpy as np
+f = h5py.File('broken.h5', 'r+')
+f['cooccurrence'][...] = np.roll(f['cooccurrence'][...], 3, axis=0)
+f.close()"
+}
+
 # The metrics that must not depend on timing: everything but samples_per_s, step_s, epoch_s.
 deterministic_metrics() {
   sed -E 's/, "(samples_per_s|step_s|epoch_s)": [^,}]*//g' "$1"

@@ -15,15 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir lsr_color)
 cd "$d"
-"$IPM" pack lsr "$IPM_IDX_DIR" -o lsr.h5 --train 400 --test 100 --size 32 --block 16 --seed 1 \
-  --color > /dev/null
-cp lsr.h5 broken.h5
-/usr/bin/python3 -c "
-import h5py, numpy as np
-f = h5py.File('broken.h5', 'r+')
-m = f['cooccurrence'][...]
-f['cooccurrence'][...] = np.roll(m, 3, axis=0)  # c of land class d gets the rows of d - 1
-f.close()"
+lsr_files --color
 suite() {
   SUITE_DATA="$d/$2" write_suite "$1" "${1%.toml}" "[model]" "arch = \"fcn\"" "width = 16" \
     "[prior]" "kind = \"coarse\"" "smoothing = 1e-4" "[train]" "lr = 1e-3" "batch = 8" \
@@ -34,14 +26,13 @@ suite lsr.toml lsr.h5 "[sweep]" '"train.loss" = ["rq", "qr", "ce", "hard_ce"]'
 suite broken.toml broken.h5 'loss = "rq"'
 "$IPM" lsr.toml > lsr.log
 "$IPM" broken.toml > broken.log
-last() { tail -n 1 "$1/metrics.jsonl" | sed "s/.*\"$2\": \([^,}]*\).*/\1/"; }
 j=runs/lsr/jobs
 line=""
 for loss in rq qr ce hard_ce; do
-  eval "${loss}_acc=\$(last $j/loss=$loss test_acc); ${loss}_iou=\$(last $j/loss=$loss test_miou)"
-  line="$line $loss $(last $j/loss=$loss test_acc) / $(last $j/loss=$loss test_miou),"
+  eval "${loss}_acc=\$(last_field $j/loss=$loss test_acc); ${loss}_iou=\$(last_field $j/loss=$loss test_miou)"
+  line="$line $loss $(last_field $j/loss=$loss test_acc) / $(last_field $j/loss=$loss test_miou),"
 done
-br_acc=$(last runs/broken/jobs/broken test_acc)
+br_acc=$(last_field runs/broken/jobs/broken test_acc)
 echo "test pixel acc / mIoU:$line broken prior (rq): $br_acc"
 awk -v ra="$rq_acc" -v ri="$rq_iou" -v qa="$qr_acc" -v qi="$qr_iou" -v ca="$ce_acc" \
     -v ci="$ce_iou" -v ha="$hard_ce_acc" -v hi="$hard_ce_iou" -v ba="$br_acc" 'BEGIN {

@@ -16,15 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir lsr)
 cd "$d"
-"$IPM" pack lsr "$IPM_IDX_DIR" -o lsr.h5 --train 400 --test 100 --size 32 --block 16 --seed 1 \
-  > /dev/null
-cp lsr.h5 broken.h5
-/usr/bin/python3 -c "
-import h5py, numpy as np
-f = h5py.File('broken.h5', 'r+')
-m = f['cooccurrence'][...]
-f['cooccurrence'][...] = np.roll(m, 3, axis=0)  # c of land class d gets the rows of d - 1
-f.close()"
+lsr_files
 suite() {
   SUITE_DATA="$d/$2" write_suite "$1" "${1%.toml}" "[model]" "arch = \"fcn\"" "width = 16" \
     "[prior]" "kind = \"coarse\"" "smoothing = 1e-4" "[train]" "lr = 1e-3" "batch = 8" \
@@ -34,13 +26,12 @@ suite lsr.toml lsr.h5 "[sweep]" '"train.loss" = ["free_energy", "ce", "hard_ce"]
 suite broken.toml broken.h5 'loss = "free_energy"'
 "$IPM" lsr.toml > lsr.log
 "$IPM" broken.toml > broken.log
-last() { tail -n 1 "$1/metrics.jsonl" | sed "s/.*\"$2\": \([^,}]*\).*/\1/"; }
 j=runs/lsr/jobs
-fe_acc=$(last $j/loss=free_energy test_acc); fe_iou=$(last $j/loss=free_energy test_miou)
-fe_r=$(last $j/loss=free_energy test_acc_r)
-ce_acc=$(last $j/loss=ce test_acc); ce_iou=$(last $j/loss=ce test_miou)
-hd_acc=$(last $j/loss=hard_ce test_acc); hd_iou=$(last $j/loss=hard_ce test_miou)
-br_acc=$(last runs/broken/jobs/broken test_acc)
+fe_acc=$(last_field $j/loss=free_energy test_acc); fe_iou=$(last_field $j/loss=free_energy test_miou)
+fe_r=$(last_field $j/loss=free_energy test_acc_r)
+ce_acc=$(last_field $j/loss=ce test_acc); ce_iou=$(last_field $j/loss=ce test_miou)
+hd_acc=$(last_field $j/loss=hard_ce test_acc); hd_iou=$(last_field $j/loss=hard_ce test_miou)
+br_acc=$(last_field runs/broken/jobs/broken test_acc)
 echo "test pixel acc / mIoU: free_energy $fe_acc / $fe_iou (r acc $fe_r), ce $ce_acc / $ce_iou," \
   "hard_ce $hd_acc / $hd_iou; broken prior: $br_acc"
 awk -v fa="$fe_acc" -v fi="$fe_iou" -v fr="$fe_r" -v ca="$ce_acc" -v ci="$ce_iou" \

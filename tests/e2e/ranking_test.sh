@@ -15,7 +15,7 @@ cp rank.toml reversed.toml
 sed -i 's/^name = "rank"/name = "reversed"/; s#runs/rank#runs/reversed#' reversed.toml
 "$IPM" rank.toml > rank.log
 IPM_TEST_REVERSE_RANKING=1 "$IPM" reversed.toml > reversed.log
-last() { tail -n 1 "runs/$1/jobs/$1/metrics.jsonl" | sed "s/.*\"$2\": \([^,}]*\).*/\1/"; }
+last() { last_field "runs/$1/jobs/$1" "$2"; }
 ok=$(last rank test_acc); bad=$(last reversed test_acc)
 echo "test accuracy from pairs: correct prior $ok, transposed prior $bad"
 awk -v ok="$ok" -v bad="$bad" -v min="${RANK_MIN:-0.25}" 'BEGIN {

@@ -70,9 +70,12 @@ slurm_job_state() {
 
 # slurm_wait_job JOBID SECONDS: waits until the job has ended and prints its final state.
 # A requeued job waits for its BeginTime (Slurm holds requeued jobs back about two minutes):
-# that delay is lifted with `scontrol update StartTime=now`, so the tests stay short.
+# that delay is lifted with `scontrol update StartTime=now`, so the tests stay short, but
+# only after the hold has lasted 2 s. slurmd refuses a launch whose credential is from the
+# same second as the previous run's revocation ("Job credential revoked", seen here when the
+# hold was lifted at once: the requeued job then ends FAILED without running).
 slurm_wait_job() {
-  local id=$1 state reason
+  local id=$1 state reason held=0
   for _ in $(seq $(( $2 * 5 ))); do
     state=$(slurm_job_state "$id")
     case $state in
@@ -81,9 +84,13 @@ slurm_wait_job() {
       PENDING)
         reason=$(scontrol show job "$id" | sed -n 's/.*Reason=\([A-Za-z_]*\).*/\1/p')
         if [ "$reason" = BeginTime ]; then
-          scontrol update JobId="$id" StartTime=now >/dev/null 2>&1 &&
-            echo "slurm_wait_job: lifted the BeginTime hold of requeued job $id" >&2
+          held=$(( held + 1 ))
+          if [ "$held" -ge 10 ]; then  # 10 polls of 0.2 s
+            scontrol update JobId="$id" StartTime=now >/dev/null 2>&1 &&
+              echo "slurm_wait_job: lifted the BeginTime hold of requeued job $id" >&2
+          fi
         fi ;;
+      *) held=0 ;;
     esac
     sleep 0.2
   done
