@@ -104,14 +104,15 @@ void tint(const torch::Tensor& x, const torch::Tensor& y, int64_t L, HashRng& rn
 }
 
 struct Split {
-  torch::Tensor x, y, coarse;  // uint8 [N,1,S,S], int64 [N,S,S], int32 [N,S/b,S/b]
+  torch::Tensor x, y, coarse;  // uint8 [N,C,S,S] (C = 1, or 3 with --color), int64 [N,S,S],
+                               // int32 [N,S/b,S/b]
 };
 
 Split make_split(const LsrOptions& o, const Textures& tex, uint64_t stream, int64_t n) {
   const int64_t S = o.size, L = static_cast<int64_t>(o.classes.size()), nb = S / o.block;
   const int64_t channels = o.color ? 3 : 1;
-  Split s{torch::zeros({n, channels, S, S}, torch::kUInt8), torch::zeros({n, S, S}, torch::kInt64),
-          torch::zeros({n, nb, nb}, torch::kInt32)};
+  Split s{torch::zeros({n, channels, S, S}, torch::kUInt8),
+          torch::zeros({n, S, S}, torch::kInt64), torch::zeros({n, nb, nb}, torch::kInt32)};
   auto img = tex.images.accessor<uint8_t, 3>();
   auto x = s.x.accessor<uint8_t, 4>();
   auto y = s.y.accessor<int64_t, 3>();

@@ -18,7 +18,7 @@ struct DataSpec {
 
 struct TrainSpec {
   std::string loss = "rq";          // ce | nll | qr | rq | f2 | hard_ce | free_energy
-  // App. E ("simple ways to avoid degenerate solutions"): the first pretrain_epochs epochs
+  // App. B ("simple ways to avoid degenerate solutions"): the first pretrain_epochs epochs
   // minimize pretrain_loss (CE on the prior belief, or CE on its argmax) to break the
   // symmetry, then `loss` takes over and sharpens (trainer/train_common.h, epoch_loss).
   std::string pretrain_loss = "ce"; // ce | hard_ce

@@ -281,8 +281,8 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
   check_same_resume_point(state, ckpt, spec.name, comm);
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
-  SegStep step{t,    train, priors, epoch_loss(t, 1), *normalizer, model, *opt, reducer, mine, dtype,
-               pixels, comm.device()};
+  SegStep step{t,    train,   priors, epoch_loss(t, 1), *normalizer, model,        *opt,
+               reducer, mine, dtype,  pixels,           comm.device()};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();

@@ -186,8 +186,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   // --- epochs ---------------------------------------------------------------------------
-  StepContext step{t,     train, *prior_source, epoch_loss(t, 1), *normalizer, model, *opt, reducer,
-                   mine,  dtype, comm, test_hook_value("IPM_TEST_STOP_AT_STEP")};
+  StepContext step{t,       train, *prior_source, epoch_loss(t, 1), *normalizer, model, *opt,
+                   reducer, mine,  dtype,         comm, test_hook_value("IPM_TEST_STOP_AT_STEP")};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
