@@ -53,7 +53,12 @@ class LocalNormalizer final : public Normalizer {
 struct EmaOptions {
   double decay = 0.99;   // of the running mean, per step
   double samples = 16;   // K: how many samples the running mean counts as
-  int64_t warmup = 500;  // steps with the batch's own normalizer first
+  // Steps with the batch's own normalizer first. It must outlast the batch normalizer's own
+  // escape from the trivial point (q the same for every x): mixed in earlier, the running
+  // mean of that constant q holds training there. Measured (RQ, k = 1, batch 8, 12,288
+  // Fashion-MNIST images, seed 1): 500 steps stayed at 10 % for 5 epochs, 1,536 and 3,072
+  // reached 75.7 % and 75.8 % (local at batch 8 is at 40 % after 1,536 steps).
+  int64_t warmup = 2000;
 };
 
 class EmaNormalizer : public Normalizer {

@@ -31,7 +31,7 @@ struct TrainSpec {
   std::string normalizer = "local"; // local | global | ema
   double ema_decay = 0.99;          // ema: decay of the running mean of q, per step
   double ema_samples = 16;          // ema: how many samples the running mean counts as
-  int64_t ema_warmup = 500;         // ema: steps with the batch's own normalizer first
+  int64_t ema_warmup = 2000;        // ema: steps with the batch's own normalizer first
   uint64_t seed = 0;
   std::string train_eval = "full";  // full: accuracy of q over the train split after each
                                     // epoch (the paper's); running: during the epoch's steps
