@@ -19,9 +19,6 @@ void check_job(const JobSpec& spec) {
   // Per-pixel labels: trainer/segmentation.h checks those jobs.
   if (train.label_shape().size() == 2) return check_segmentation_job(spec);
   check_pretrain(spec.train);
-  IPM_CHECK(spec.train.pretrain_epochs == 0 || spec.prior.kind != "ranking",
-            "train.pretrain_epochs: ranking jobs train from pairs, where CE on a prior is "
-            "not defined (set it to 0)");
   IPM_CHECK(spec.train.q_smoothing == 0.0,
             "train.q_smoothing applies to segmentation jobs (per-pixel labels) only");
   IPM_CHECK(spec.arch != "fcn", "model.arch = \"fcn\" predicts per-pixel labels but "

@@ -30,6 +30,9 @@ void check_ranking_job(const JobSpec& spec, int64_t n) {
   IPM_CHECK(spec.train.normalizer != "ema",
             "train.normalizer = \"ema\" is not supported with prior.kind = \"ranking\" "
             "(use local or global)");
+  IPM_CHECK(spec.train.pretrain_epochs == 0,
+            "train.pretrain_epochs = " << spec.train.pretrain_epochs << " is not supported with "
+            "prior.kind = \"ranking\" (CE on a pair prior is not defined; set it to 0)");
   int64_t p = 0;
   if (spec.prior.pair_source == "file") {
     // Every pair of the file, now: a bad one found mid-training would waste the epochs.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Ranking settings that cannot work are refused before anything trains, with one line naming
 # the key: more pairs than the rows can make, a batch (in pairs) larger than the pairs, a
-# loss without a pair form, the ema normalizer, and unknown values.
+# loss without a pair form, the ema normalizer, CE pretraining, and unknown values.
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir ranking_bad_input)
 cd "$d"
@@ -21,6 +21,9 @@ check "loss without a pair form" 'train.loss = "ce" cannot train from prior.kind
   "[prior]" "kind = \"ranking\"" "[train]" "loss = \"ce\"" "batch = 64" "train_subset = 256"
 check "ema normalizer" 'train.normalizer = "ema" is not supported with prior.kind = "ranking"' \
   "[prior]" "kind = \"ranking\"" "${base[@]}" "normalizer = \"ema\""
+check "CE pretraining" 'train.pretrain_epochs = 1 is not supported with prior.kind = "ranking"' \
+  "[prior]" "kind = \"ranking\"" "[train]" "loss = \"rq\"" "epochs = 2" "pretrain_epochs = 1" \
+  "batch = 64" "train_subset = 256"
 check "unknown ties" 'prior.ties = "both" is not one of' \
   "[prior]" "kind = \"ranking\"" "ties = \"both\"" "${base[@]}"
 check "unknown pair normalizer" 'prior.pair_normalizer = "pool" is not one of' \
