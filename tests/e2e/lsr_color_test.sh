@@ -27,15 +27,15 @@ suite broken.toml broken.h5 'loss = "rq"'
 "$IPM" lsr.toml > lsr.log
 "$IPM" broken.toml > broken.log
 j=runs/lsr/jobs
-line=""
-for loss in rq qr ce hard_ce; do
-  eval "${loss}_acc=\$(last_field $j/loss=$loss test_acc); ${loss}_iou=\$(last_field $j/loss=$loss test_miou)"
-  line="$line $loss $(last_field $j/loss=$loss test_acc) / $(last_field $j/loss=$loss test_miou),"
-done
+rq_acc=$(last_field $j/loss=rq test_acc); rq_iou=$(last_field $j/loss=rq test_miou)
+qr_acc=$(last_field $j/loss=qr test_acc); qr_iou=$(last_field $j/loss=qr test_miou)
+ce_acc=$(last_field $j/loss=ce test_acc); ce_iou=$(last_field $j/loss=ce test_miou)
+hd_acc=$(last_field $j/loss=hard_ce test_acc); hd_iou=$(last_field $j/loss=hard_ce test_miou)
 br_acc=$(last_field runs/broken/jobs/broken test_acc)
-echo "test pixel acc / mIoU:$line broken prior (rq): $br_acc"
+echo "test pixel acc / mIoU: rq $rq_acc / $rq_iou, qr $qr_acc / $qr_iou, ce $ce_acc / $ce_iou," \
+  "hard_ce $hd_acc / $hd_iou; broken prior (rq): $br_acc"
 awk -v ra="$rq_acc" -v ri="$rq_iou" -v qa="$qr_acc" -v qi="$qr_iou" -v ca="$ce_acc" \
-    -v ci="$ce_iou" -v ha="$hard_ce_acc" -v hi="$hard_ce_iou" -v ba="$br_acc" 'BEGIN {
+    -v ci="$ce_iou" -v ha="$hd_acc" -v hi="$hd_iou" -v ba="$br_acc" 'BEGIN {
   bad = 0
   if (ra < ca + 0.04 || ra < ha + 0.04) {
     print "FAIL: rq acc " ra " not 0.04 above ce " ca " and hard_ce " ha; bad = 1 }
@@ -48,4 +48,5 @@ awk -v ra="$rq_acc" -v ri="$rq_iou" -v qa="$qr_acc" -v qi="$qr_iou" -v ca="$ce_a
   if (ba > ra - 0.3) { print "FAIL: broken prior reaches " ba ", within 0.3 of rq " ra; bad = 1 }
   exit bad
 }' || exit 1
-pass "exact RQ beats CE on the soft prior and hard naive, QR beats hard naive and keeps CE (acc, mIoU); broken prior fails"
+pass "exact RQ beats CE on the soft prior and hard naive, QR beats hard naive and keeps" \
+  "CE (acc, mIoU); broken prior fails"
