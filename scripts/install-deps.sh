@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config zlib1g-dev
+  ccache                            # compiler cache: rebuilds on the same machine are cheap
   libtorch-dev                      # LibTorch 1.13 (CPU)
   libopenmpi-dev openmpi-bin        # MPI
   libhdf5-dev hdf5-tools            # data files
