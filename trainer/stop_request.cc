@@ -24,6 +24,7 @@ void install_stop_handlers() {
 
 void request_stop() { g_stop.store(1, std::memory_order_relaxed); }
 bool stop_requested() { return g_stop.load(std::memory_order_relaxed) != 0; }
+void clear_stop_request() { g_stop.store(0, std::memory_order_relaxed); }
 
 bool agree_to_stop(Communicator& comm) {
   if (comm.size() == 1) return stop_requested();

@@ -1,7 +1,7 @@
 // Graceful stop on SIGUSR1/SIGTERM (Slurm's preemption warning, a time limit, scancel):
 // the handler only sets a flag; training reads it at step boundaries.
 // defines: ipm::install_stop_handlers, ipm::request_stop, ipm::stop_requested,
-//          ipm::agree_to_stop
+//          ipm::clear_stop_request, ipm::agree_to_stop
 //
 // A signal may reach some ranks of a job group and not others (or at different steps), so
 // ranks decide together: agree_to_stop all-reduces the flag (max of one int64, ~µs on
@@ -17,8 +17,11 @@ namespace ipm {
 void install_stop_handlers();
 
 void request_stop();        // as if a signal had come (tests, hooks)
-bool stop_requested();      // this process's flag; once set it stays set: the process is
-                            // on its way out (checkpoint, exit 75), nothing un-asks a stop
+bool stop_requested();      // this process's flag
+// A stop stays requested until the process exits (checkpoint, exit 75): nothing in ipm-dist
+// clears it. Tests that stop a job and resume it in one process clear it in between
+// (tests/trainer_driver_test.cc).
+void clear_stop_request();
 
 // True on every rank of `comm` when any of them has the flag set. A collective: every rank
 // of the group must call it at the same points.
