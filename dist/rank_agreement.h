@@ -11,7 +11,8 @@
 
 namespace ipm {
 
-// True on every rank when all ranks of comm passed equal `values` (same length on all). A
+// True on every rank when all ranks of comm passed equal `values` (same length on all; each
+// value above INT64_MIN, whose negation overflows). A
 // collective: one all-reduce (max) of 2 * values.size() int64s, of v and -v, so the max of
 // -v is minus the min of v and the two agree only when min = max.
 bool same_on_all_ranks(const std::vector<int64_t>& values, Communicator& comm);
