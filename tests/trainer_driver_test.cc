@@ -11,6 +11,7 @@
 
 #include "dist/communicator.h"
 #include "io/h5_writer.h"
+#include "tests/test_util.h"  // FreshTempDir
 #include "trainer/stop_request.h"
 #include "trainer/task.h"
 #include "trainer/test_hooks.h"
@@ -18,14 +19,6 @@
 
 namespace ipm {
 namespace {
-
-std::filesystem::path driver_dir(const std::string& name) {
-  const auto d = std::filesystem::temp_directory_path() /
-                 ("ipm_driver_test_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
-}
 
 // 64 images of 8 x 8 whose brightness tells 3 classes apart; per image, or per pixel (each
 // pixel's own level) with a stored per-pixel prior that favours the true class.
@@ -89,7 +82,7 @@ class DriverTest : public ::testing::TestWithParam<TaskKind> {};
 
 TEST_P(DriverTest, TaskKindAndMidEpochStopThenResumeEqualsAnUninterruptedRun) {
   const TaskKind kind = GetParam();
-  const auto dir = driver_dir(std::to_string(static_cast<int>(kind)));
+  const auto dir = FreshTempDir("ipm_driver_test_" + std::to_string(static_cast<int>(kind)));
   const JobSpec spec = spec_for(kind, dir);
   EXPECT_EQ(task_kind(spec), kind);
   SingleProcessCommunicator comm;
