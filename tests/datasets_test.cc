@@ -2,8 +2,6 @@
 // `pack lsr` is deterministic in its options, its coarse labels and co-occurrence matrix
 // follow the fine labels, --color tints each class and keeps the layout, and bad options
 // fail with one clear message.
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -14,7 +12,7 @@
 #include <torch/torch.h>
 
 #include "tests/seg_fixtures.h"  // f64
-#include "tests/test_util.h"     // ErrorOf, EXPECT_CONTAINS
+#include "tests/test_util.h"     // ErrorOf, EXPECT_CONTAINS, FreshTempDir
 #include "common/error.h"
 #include "datasets/lsr_benchmark.h"
 #include "io/h5_split.h"
@@ -29,8 +27,7 @@ using torch::Tensor;
 const char* kFashionDir = "/usr/share/datasets/fashion-mnist";
 
 std::filesystem::path TmpFile(const std::string& name) {
-  const auto d = std::filesystem::temp_directory_path() / ("ipm_seg_test_" + std::to_string(::getpid()));
-  std::filesystem::create_directories(d);
+  static const std::filesystem::path d = FreshTempDir("ipm_datasets_test");
   return d / name;
 }
 
