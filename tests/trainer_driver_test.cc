@@ -20,8 +20,8 @@
 namespace ipm {
 namespace {
 
-// 64 images of 8 x 8 whose brightness tells 3 classes apart; per image, or per pixel (each
-// pixel's own level) with a stored per-pixel prior that favours the true class.
+// 64 images of 8 x 8 whose brightness tells 3 classes apart: per image (3 levels), or per
+// pixel (each pixel's own level) with a stored per-pixel prior that favours the true class.
 void write_data(const std::filesystem::path& file, bool per_pixel) {
   torch::manual_seed(11);
   const int64_t n = 64;
@@ -35,9 +35,10 @@ void write_data(const std::filesystem::path& file, bool per_pixel) {
     w.write_split("train", x8, y, prior);
     w.write_split("test", x8, y, prior);
   } else {
-    const torch::Tensor y = (x.mean({1, 2, 3}) * 3).floor().clamp(0, 2).to(torch::kInt64);
-    w.write_split("train", x8, y);
-    w.write_split("test", x8, y);
+    const torch::Tensor y = torch::randint(0, 3, {n}, torch::kInt64);
+    const torch::Tensor xi = x * 0.3 + (y.to(torch::kFloat32) * 0.35).view({n, 1, 1, 1});
+    w.write_split("train", (xi * 255).to(torch::kUInt8), y);
+    w.write_split("test", (xi * 255).to(torch::kUInt8), y);
   }
   w.set_attributes(3, {"a", "b", "c"}, "driver test");
   w.commit();
