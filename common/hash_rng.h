@@ -45,6 +45,7 @@ enum RngStream : uint64_t {
   kStreamNegativePrior = 2,
   kStreamPartialPrior = 3,
   kStreamRankingPairs = 4,
+  kStreamChunkOrder = 5,  // io/epoch_order.h: the chunked order
   kStreamLsrTrain = 101,  // datasets/lsr_benchmark.h: one generator per image of each split
   kStreamLsrTest = 102,
 };

@@ -58,6 +58,19 @@ int64_t product(const std::vector<int64_t>& v) {
   return std::accumulate(v.begin(), v.end(), int64_t{1}, std::multiplies<int64_t>());
 }
 
+// Rows per chunk of dset: its chunk's first dimension, or 256 KiB of rows when contiguous.
+int64_t chunk_rows_of(hid_t dset, const std::vector<int64_t>& dims, int64_t row_bytes) {
+  H5Id dcpl(H5Dget_create_plist(dset));
+  if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED) {
+    std::vector<hsize_t> c(dims.size());
+    if (H5Pget_chunk(dcpl.get(), static_cast<int>(c.size()), c.data()) >= 1 && c[0] >= 1) {
+      return static_cast<int64_t>(c[0]);
+    }
+  }
+  return std::clamp<int64_t>((int64_t{256} << 10) / std::max<int64_t>(row_bytes, 1), 1,
+                             std::max<int64_t>(dims[0], 1));
+}
+
 std::vector<int64_t> with_rows(int64_t rows, const std::vector<int64_t>& item) {
   std::vector<int64_t> s{rows};
   s.insert(s.end(), item.begin(), item.end());
@@ -114,6 +127,7 @@ H5Split::H5Split(const std::filesystem::path& file, const std::string& split, bo
   IPM_CHECK(!yd.empty() && yd[0] == n_,
             where() << "/y: has " << (yd.empty() ? 0 : yd[0]) << " rows but x has " << n_);
   x_shape_.assign(xd.begin() + 1, xd.end());
+  chunk_rows_ = chunk_rows_of(x_.get(), xd, product(x_shape_) * (x_uint8_ ? 1 : 4));
   y_shape_.assign(yd.begin() + 1, yd.end());
   IPM_CHECK(y_shape_.empty() || (xd.size() == 4 && y_shape_.size() == 2 &&
                                  y_shape_[0] == xd[2] && y_shape_[1] == xd[3]),

@@ -29,10 +29,14 @@ class H5Split {
   int64_t num_classes() const { return num_classes_; }
   const std::vector<int64_t>& sample_shape() const { return x_shape_; }  // e.g. {1, 28, 28}
   bool has_prior() const { return prior_.valid() || prior_mem_.defined(); }
+  bool preloaded() const { return x_mem_.defined(); }  // every read gathers from memory
   bool x_is_uint8() const { return x_uint8_; }  // x stored as uint8 (x() scales it by 1/255)
   bool has_coarse() const { return coarse_.valid(); }
   const std::vector<int64_t>& label_shape() const { return y_shape_; }  // {} or {H, W}
   std::string where() const;  // "file.h5:/train" for messages
+  // Rows per HDF5 chunk of x (the unit the file is read in); for a contiguous x, the rows
+  // of 256 KiB, as ipm::H5Writer chunks. The chunked epoch order groups rows by it.
+  int64_t chunk_rows() const { return chunk_rows_; }
 
   // Rows in the order given (duplicates allowed). x as float32 (uint8 scaled by 1/255)
   // [B, sample_shape...]; y int64 [B, ...]; prior float32 [B, L, ...].
@@ -54,7 +58,7 @@ class H5Split {
   std::filesystem::path file_;
   std::string split_;
   H5Id fid_, x_, y_, prior_, coarse_;
-  int64_t n_ = 0, num_classes_ = 0;
+  int64_t n_ = 0, num_classes_ = 0, chunk_rows_ = 1;
   bool x_uint8_ = false;
   std::vector<int64_t> x_shape_, y_shape_, prior_shape_, coarse_shape_;  // per-row shapes
   torch::Tensor x_mem_, y_mem_, prior_mem_, coarse_mem_;  // when preloaded (x as stored)

@@ -9,6 +9,10 @@
 //   * the writer is atomic: nothing at the target before commit(), nothing at all (no
 //     temporary) when destroyed without commit();
 //   * read_idx on gzip and plain IDX files written here with zlib, and its errors;
+//   * epoch_order: exact is shuffled_order; chunked is a permutation every epoch (each row
+//     once, also with a partial last chunk), a pure function of (seed, epoch, n, chunk,
+//     window) that differs across epochs and seeds, and every window of its positions holds
+//     the rows of exactly `window` chunks; H5Split::chunk_rows is the writer's chunk;
 //   * pack_idx: a directory of IDX files reads back exactly through H5Split; bad labels,
 //     mismatched counts and missing files are errors and leave no output file.
 #include <unistd.h>
@@ -23,6 +27,7 @@
 #include <fstream>
 #include <iterator>
 #include <numeric>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +36,8 @@
 
 #include "tests/test_util.h"  // ErrorOf, EXPECT_CONTAINS
 #include "common/error.h"
+#include "common/hash_rng.h"
+#include "io/epoch_order.h"
 #include "io/h5_split.h"
 #include "io/h5_writer.h"
 #include "io/idx_file.h"
@@ -816,3 +823,77 @@ TEST_F(IoTest, PackIdxRejectsMissingFilesAndBadArguments) {
 }
 
 }  // namespace
+
+namespace {
+
+bool IsPermutation(std::vector<int64_t> v, int64_t n) {
+  std::sort(v.begin(), v.end());
+  std::vector<int64_t> id(static_cast<size_t>(n));
+  std::iota(id.begin(), id.end(), int64_t{0});
+  return v == id;
+}
+
+ipm::EpochOrderSpec Chunked(int64_t chunk, int64_t window) {
+  return {ipm::OrderKind::kChunked, chunk, window};
+}
+
+}  // namespace
+
+TEST(EpochOrder, ExactIsTheGlobalPermutation) {
+  EXPECT_EQ(ipm::epoch_order(1000, 3, 2, {}), ipm::shuffled_order(1000, 3, 2));
+}
+
+TEST(EpochOrder, ChunkedIsAPermutationEveryEpochDeterministicAndVarying) {
+  // 1003 rows in chunks of 10: a partial last chunk and a partial last window.
+  const int64_t n = 1003;
+  for (const int64_t window : {int64_t{1}, int64_t{4}, int64_t{7}, int64_t{1000}}) {
+    SCOPED_TRACE("window " + std::to_string(window));
+    std::vector<std::vector<int64_t>> epochs;
+    for (uint64_t e = 1; e <= 4; ++e) {
+      const auto o = ipm::epoch_order(n, 9, e, Chunked(10, window));
+      ASSERT_EQ(static_cast<int64_t>(o.size()), n);
+      EXPECT_TRUE(IsPermutation(o, n)) << "epoch " << e;
+      EXPECT_EQ(o, ipm::epoch_order(n, 9, e, Chunked(10, window))) << "not deterministic";
+      EXPECT_NE(o, ipm::epoch_order(n, 10, e, Chunked(10, window))) << "same for two seeds";
+      for (const auto& prev : epochs) EXPECT_NE(o, prev) << "epoch " << e << " repeats";
+      epochs.push_back(o);
+    }
+  }
+}
+
+TEST(EpochOrder, EachWindowOfPositionsHoldsWholeChunks) {
+  // Positions [k W c, (k+1) W c) hold exactly the rows of W chunks (the read bound); within
+  // a window the rows are shuffled, not left in chunk order.
+  const int64_t n = 2000, chunk = 25, window = 4;
+  const auto o = ipm::epoch_order(n, 1, 1, Chunked(chunk, window));
+  int64_t in_row_order = 0;
+  for (int64_t w = 0; w * window * chunk < n; ++w) {
+    std::set<int64_t> chunks;
+    const int64_t b = w * window * chunk, e = std::min(n, b + window * chunk);
+    for (int64_t i = b; i < e; ++i) chunks.insert(o[static_cast<size_t>(i)] / chunk);
+    EXPECT_EQ(static_cast<int64_t>(chunks.size()), (e - b) / chunk) << "window " << w;
+    for (int64_t i = b + 1; i < e; ++i) {
+      in_row_order += o[static_cast<size_t>(i)] == o[static_cast<size_t>(i - 1)] + 1;
+    }
+  }
+  EXPECT_LT(in_row_order, n / 10) << "rows within a window are not shuffled";
+  // The chunks themselves are permuted: the first window is not chunks 0..3.
+  std::set<int64_t> first;
+  for (int64_t i = 0; i < window * chunk; ++i) first.insert(o[static_cast<size_t>(i)] / chunk);
+  EXPECT_NE(first, (std::set<int64_t>{0, 1, 2, 3}));
+}
+
+TEST(EpochOrder, BadChunkOrWindowAndUnknownKindAreErrors) {
+  EXPECT_CONTAINS(ErrorOf([] { ipm::epoch_order(10, 0, 1, Chunked(10, 0)); }),
+                  "data.shuffle_window = 0");
+  EXPECT_CONTAINS(ErrorOf([] { ipm::epoch_order(10, 0, 1, Chunked(0, 1)); }), "chunk of 0");
+  EXPECT_CONTAINS(ErrorOf([] { ipm::parse_order_kind("random"); }), "data.order = \"random\"");
+  EXPECT_EQ(ipm::parse_order_kind("chunked"), ipm::OrderKind::kChunked);
+}
+
+TEST_F(IoTest, ChunkRowsIsTheWritersChunk) {
+  // H5Writer chunks 256 KiB of rows: 3*32*32 uint8 rows -> 85 rows per chunk.
+  const fs::path file = dir_ / "chunks.h5";
+  WriteFile(file, {{"train", ImageData(200, 3, 32, 32, 10, 5)}}, 10);
+  EXPECT_EQ(ipm::H5Split(file, "train", false).chunk_rows(), (256 << 10) / (3 * 32 * 32));
+}

@@ -14,6 +14,10 @@ struct DataSpec {
   std::filesystem::path file;  // absolute (relative paths are resolved against the suite)
   std::string train = "train", test = "test";  // split (group) names
   std::string preload = "auto";                // auto | always | never
+  // The epoch order (io/epoch_order.h): exact | chunked | auto (chunked when the training
+  // split is read from the file, exact when it is preloaded or the units are pairs).
+  std::string order = "auto";
+  int64_t shuffle_window = 32;                 // chunked: HDF5 chunks shuffled together
 };
 
 struct TrainSpec {

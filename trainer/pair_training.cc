@@ -73,6 +73,7 @@ class RankingRun : public ImageTaskRun {
         norm_(parse_pair_normalization(spec.prior.pair_normalizer)) {}
   int64_t units() const override { return pairs_->size(); }
   int64_t images_per_unit() const override { return 2; }
+  bool units_are_rows() const override { return false; }
 
   void step(StepContext& c, const std::vector<int64_t>& units, double* sums) override {
     const int64_t m = static_cast<int64_t>(units.size());

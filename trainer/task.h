@@ -34,6 +34,8 @@ class TaskRun {
   virtual ~TaskRun() = default;
   // How many units an epoch permutes (training rows, or pairs); train.batch counts units.
   virtual int64_t units() const = 0;
+  // Whether a unit is one training row (so a chunk-aware order saves reads; not for pairs).
+  virtual bool units_are_rows() const { return true; }
   // Images one unit holds (2 for a pair): samples_per_s counts images.
   virtual int64_t images_per_unit() const { return 1; }
   // Length of EpochSums::values: the loss first, then the task's counts.

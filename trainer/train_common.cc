@@ -87,4 +87,18 @@ int64_t training_rows(const TrainSpec& t, const H5Split& train) {
   return t.train_subset > 0 ? std::min(t.train_subset, train.size()) : train.size();
 }
 
+EpochOrderSpec training_order(const DataSpec& d, const H5Split& train, bool units_are_rows) {
+  EpochOrderSpec o;
+  if (d.order == "auto") {
+    o.kind = !train.preloaded() && units_are_rows ? OrderKind::kChunked : OrderKind::kExact;
+  } else {
+    o.kind = parse_order_kind(d.order);
+  }
+  IPM_CHECK(d.shuffle_window >= 1,
+            "data.shuffle_window = " << d.shuffle_window << " chunks (need >= 1)");
+  o.chunk = train.chunk_rows();
+  o.window = d.shuffle_window;
+  return o;
+}
+
 }  // namespace ipm

@@ -1,7 +1,7 @@
 // Pieces of a training job shared by the driver (trainer.cc) and the tasks' checks.
 // defines: ipm::should_preload, ipm::make_optimizer, ipm::param_norm, ipm::write_metrics_file,
 //          ipm::training_dtype, ipm::make_replicated_model, ipm::check_same_resume_point,
-//          ipm::check_pretrain, ipm::epoch_loss, ipm::training_rows
+//          ipm::check_pretrain, ipm::epoch_loss, ipm::training_rows, ipm::training_order
 #pragma once
 
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "dist/communicator.h"
+#include "io/epoch_order.h"
 #include "io/h5_split.h"
 #include "losses/implicit_losses.h"  // LossKind
 #include "trainer/checkpoint.h"
@@ -62,5 +63,12 @@ LossKind epoch_loss(const TrainSpec& t, int64_t epoch);
 
 // Training rows in use: the first train.train_subset rows of the split (all when 0).
 int64_t training_rows(const TrainSpec& t, const H5Split& train);
+
+// data.order and data.shuffle_window for an epoch over `train`'s units: "auto" is chunked
+// when the split is read from the file and the units are its rows, exact when it is
+// preloaded (a gather from memory reads nothing) or the units are pairs (a pair's two rows
+// lie anywhere in the split, so chunking pairs saves no reads). Chunks are the split's HDF5
+// chunk rows. Throws naming the key for an unknown order or a window < 1.
+EpochOrderSpec training_order(const DataSpec& d, const H5Split& train, bool units_are_rows);
 
 }  // namespace ipm

@@ -128,6 +128,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   const int64_t num_classes = train.num_classes();
   const std::unique_ptr<TaskRun> run = task.open(spec, train, training_rows(t, train));
   const int64_t units = run->units();
+  const EpochOrderSpec order_spec = training_order(spec.data, train, run->units_are_rows());
   const int64_t steps = units / t.batch;  // the last partial batch is dropped: Eq. 2 wants full ones
   const RankSlice mine = rank_slice(t.batch, comm.rank(), comm.size());
 
@@ -167,7 +168,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
-    const std::vector<int64_t> order = shuffled_order(units, t.seed, static_cast<uint64_t>(epoch));
+    const std::vector<int64_t> order =
+        epoch_order(units, t.seed, static_cast<uint64_t>(epoch), order_spec);
     IPM_CHECK(!(epoch == 2 && comm.rank() == hooks.fail_rank),
               "injected failure on rank " << comm.rank() << " (IPM_TEST_FAIL_RANK)");
     const bool mid_epoch = epoch == state.epochs_done + 1 && state.steps_done > 0;
