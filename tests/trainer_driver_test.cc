@@ -1,7 +1,9 @@
 // The one driver (trainer/trainer.h) with each task plugged in (trainer/task.h): task_kind
 // picks the task from the data and the prior, and for every task a job stopped mid-epoch
 // (the stop_at_step hook) and resumed in the same process ends with the metrics and
-// parameters of an uninterrupted run, bit for bit.
+// parameters of an uninterrupted run, bit for bit, with the split preloaded and read from
+// the file in the chunked order through the reader thread; the reader thread changes
+// nothing; a failed read fails the job naming the file and the rows.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -70,7 +72,7 @@ std::string read_lines_without_timing(const std::filesystem::path& file) {
   std::ifstream in(file);
   std::string out, line;
   while (std::getline(in, line)) {
-    for (const char* key : {"samples_per_s", "step_s", "comm_s", "epoch_s"}) {
+    for (const char* key : {"samples_per_s", "step_s", "comm_s", "epoch_s", "read_wait_s", "read_bytes"}) {
       const size_t at = line.find(std::string(", \"") + key + "\": ");
       if (at != std::string::npos) line.erase(at, line.find_first_of(",}", at + 2) - at);
     }
@@ -79,35 +81,103 @@ std::string read_lines_without_timing(const std::filesystem::path& file) {
   return out;
 }
 
+// The data paths every task must train the same way on: the split in memory with the
+// global order and no reader thread; read from the file in the chunked order (auto), with a
+// reader thread two batches ahead; and the same without the thread.
+struct DataPath {
+  const char* preload;
+  int64_t prefetch;
+};
+constexpr DataPath kPreloaded{"always", 0}, kFromFile{"never", 2}, kFromFileNoThread{"never", 0};
+
 class DriverTest : public ::testing::TestWithParam<TaskKind> {};
 
 TEST_P(DriverTest, TaskKindAndMidEpochStopThenResumeEqualsAnUninterruptedRun) {
   const TaskKind kind = GetParam();
   const auto dir = FreshTempDir("ipm_driver_test_" + std::to_string(static_cast<int>(kind)));
-  const JobSpec spec = spec_for(kind, dir);
+  JobSpec spec = spec_for(kind, dir);
   EXPECT_EQ(task_kind(spec), kind);
   SingleProcessCommunicator comm;
 
-  const JobResult whole = train_job(spec, dir / "whole", comm);
-  ASSERT_FALSE(whole.preempted);
-  ASSERT_EQ(whole.epochs, 3);
+  for (const DataPath path : {kPreloaded, kFromFile}) {
+    SCOPED_TRACE(std::string("preload ") + path.preload);
+    spec.data.preload = path.preload;
+    spec.data.prefetch = path.prefetch;
+    const auto whole_dir = dir / (std::string("whole_") + path.preload);
+    const auto stopped_dir = dir / (std::string("stopped_") + path.preload);
+    const JobResult whole = train_job(spec, whole_dir, comm);
+    ASSERT_FALSE(whole.preempted);
+    ASSERT_EQ(whole.epochs, 3);
 
-  const int64_t steps = kind == TaskKind::kRanking ? 2 : 4;
-  TestHooks hooks;
-  hooks.stop_at_step = steps + 1;  // step 1 of epoch 2
-  const JobResult stopped = train_job(spec, dir / "stopped", comm, hooks);
-  EXPECT_TRUE(stopped.preempted);
-  EXPECT_EQ(stopped.epochs, 1);
-  clear_stop_request();
-  const JobResult resumed = train_job(spec, dir / "stopped", comm);
-  EXPECT_FALSE(resumed.preempted);
-  EXPECT_EQ(resumed.epochs, 3);
-  EXPECT_EQ(resumed.final_test_acc, whole.final_test_acc);
+    const int64_t steps = kind == TaskKind::kRanking ? 2 : 4;
+    TestHooks hooks;
+    hooks.stop_at_step = steps + 1;  // step 1 of epoch 2
+    const JobResult stopped = train_job(spec, stopped_dir, comm, hooks);
+    EXPECT_TRUE(stopped.preempted);
+    EXPECT_EQ(stopped.epochs, 1);
+    clear_stop_request();
+    const JobResult resumed = train_job(spec, stopped_dir, comm);
+    EXPECT_FALSE(resumed.preempted);
+    EXPECT_EQ(resumed.epochs, 3);
+    EXPECT_EQ(resumed.final_test_acc, whole.final_test_acc);
 
-  const std::string a = read_lines_without_timing(dir / "whole" / "metrics.jsonl");
-  EXPECT_EQ(a, read_lines_without_timing(dir / "stopped" / "metrics.jsonl"));
-  EXPECT_NE(a.find("\"epoch\": 3"), std::string::npos) << a;
-  EXPECT_EQ(kind == TaskKind::kSegmentation, a.find("test_miou") != std::string::npos);
+    const std::string a = read_lines_without_timing(whole_dir / "metrics.jsonl");
+    EXPECT_EQ(a, read_lines_without_timing(stopped_dir / "metrics.jsonl"));
+    EXPECT_NE(a.find("\"epoch\": 3"), std::string::npos) << a;
+    EXPECT_EQ(kind == TaskKind::kSegmentation, a.find("test_miou") != std::string::npos);
+    // Preloaded, a step reads nothing from the file; from the file, the first epoch reads
+    // (this split fits HDF5's chunk cache, so later epochs may read nothing).
+    std::ifstream in(whole_dir / "metrics.jsonl");
+    std::string line;
+    for (int epoch = 1; std::getline(in, line); ++epoch) {
+      const bool zero = line.find("\"read_bytes\": 0}") != std::string::npos ||
+                        line.find("\"read_bytes\": 0,") != std::string::npos;
+      if (std::string(path.preload) == "always") {
+        EXPECT_TRUE(zero) << line;
+      } else if (epoch == 1) {
+        EXPECT_FALSE(zero) << line;
+      }
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// The reader thread changes when a batch is read, not what: the same job with and without
+// it ends with the same metrics, bit for bit.
+TEST_P(DriverTest, ReaderThreadTrainsExactlyAsReadingInTheTrainingThread) {
+  const TaskKind kind = GetParam();
+  const auto dir = FreshTempDir("ipm_driver_reader_" + std::to_string(static_cast<int>(kind)));
+  JobSpec spec = spec_for(kind, dir);
+  SingleProcessCommunicator comm;
+  std::string lines[2];
+  int i = 0;
+  for (const DataPath path : {kFromFile, kFromFileNoThread}) {
+    spec.data.preload = path.preload;
+    spec.data.prefetch = path.prefetch;
+    train_job(spec, dir / std::to_string(i), comm);
+    lines[i] = read_lines_without_timing(dir / std::to_string(i) / "metrics.jsonl");
+    ++i;
+  }
+  EXPECT_EQ(lines[0], lines[1]);
+  std::filesystem::remove_all(dir);
+}
+
+// A read that fails mid-epoch fails the job with the file, the step and the rows named.
+TEST_P(DriverTest, AFailedReadFailsTheJobNamingFileAndRows) {
+  const TaskKind kind = GetParam();
+  const auto dir = FreshTempDir("ipm_driver_fail_" + std::to_string(static_cast<int>(kind)));
+  JobSpec spec = spec_for(kind, dir);
+  SingleProcessCommunicator comm;
+  for (const DataPath path : {kFromFile, kFromFileNoThread}) {
+    spec.data.preload = path.preload;
+    spec.data.prefetch = path.prefetch;
+    TestHooks hooks;
+    hooks.fail_read_at_step = 1;
+    const std::string e = ErrorOf([&] { train_job(spec, dir / "job", comm, hooks); });
+    EXPECT_CONTAINS(e, "data.h5:/train/x: read failed");
+    EXPECT_CONTAINS(e, kind == TaskKind::kRanking ? "step 1: pairs " : "step 1: rows ");
+    std::filesystem::remove_all(dir / "job");
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -95,6 +95,7 @@ ipm::TestHooks test_hooks_from_environment() {
   h.fail_rank = value("IPM_TEST_FAIL_RANK");
   h.reverse_ranking = value("IPM_TEST_REVERSE_RANKING") == 1;
   h.stop_at_step = value("IPM_TEST_STOP_AT_STEP");
+  h.fail_read_at_step = value("IPM_TEST_FAIL_READ_AT_STEP");
   return h;
 }
 

@@ -45,12 +45,20 @@ class ClassificationRun : public ImageTaskRun {
       : ImageTaskRun(n), priors_(make_prior_source(spec.prior, train.num_classes())) {}
   int64_t units() const override { return n_; }
 
-  void step(StepContext& c, const std::vector<int64_t>& rows, double* sums) override {
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.comm.device(), c.dtype));
-    const torch::Tensor y_cpu = c.train.y(rows);
-    const torch::Tensor y = y_cpu.to(c.comm.device());
-    const torch::Tensor stored = priors_->needs_stored() ? c.train.prior(rows) : torch::Tensor();
-    const torch::Tensor prior = priors_->prior({rows, y_cpu, stored}).to(c.comm.device(), c.dtype);
+  // t: x [b, C, H, W] (model layout, dtype), y int64 [b], prior [b, L] (dtype).
+  Batch load(const H5Split& train, const std::vector<int64_t>& rows,
+             torch::ScalarType dtype) const override {
+    const torch::Tensor x = to_model_layout(train.x(rows).to(dtype));
+    const torch::Tensor y = train.y(rows);
+    const torch::Tensor stored = priors_->needs_stored() ? train.prior(rows) : torch::Tensor();
+    const torch::Tensor prior = priors_->prior({rows, y, stored}).to(dtype);
+    return {rows, {x, y, prior}};
+  }
+
+  void step(StepContext& c, const Batch& b, double* sums) override {
+    const torch::Tensor x = b.t[0].to(c.comm.device());
+    const torch::Tensor y = b.t[1].to(c.comm.device());
+    const torch::Tensor prior = b.t[2].to(c.comm.device());
 
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);

@@ -18,6 +18,9 @@ struct DataSpec {
   // split is read from the file, exact when it is preloaded or the units are pairs).
   std::string order = "auto";
   int64_t shuffle_window = 32;                 // chunked: HDF5 chunks shuffled together
+  // Batches a background thread reads ahead while the steps compute (trainer/batch_reader.h);
+  // 0 reads each batch in the training thread when its step starts.
+  int64_t prefetch = 2;
 };
 
 struct TrainSpec {

@@ -22,6 +22,8 @@ std::string to_json_line(const EpochMetrics& m) {
   add("step_s", m.step_s);
   add("comm_s", m.comm_s);
   add("epoch_s", m.epoch_s);
+  add("read_wait_s", m.read_wait_s);
+  add("read_bytes", m.read_bytes);
   if (m.segmentation != 0.0) {
     add("train_miou", m.train_miou);
     add("train_miou_r", m.train_miou_r);
@@ -45,6 +47,8 @@ void for_each_field(M& m, F f) {
   // Appended (segmentation): older checkpoints end before these.
   f(m.segmentation); f(m.train_miou); f(m.train_miou_r); f(m.test_acc_r); f(m.test_miou);
   f(m.test_miou_r);
+  // Appended (data path).
+  f(m.read_wait_s); f(m.read_bytes);
 }
 
 }  // namespace
@@ -63,7 +67,8 @@ torch::Tensor metrics_to_tensor(const std::vector<EpochMetrics>& history) {
 
 std::vector<EpochMetrics> metrics_from_tensor(const torch::Tensor& t) {
   IPM_CHECK(t.dim() == 2 &&
-                (t.size(1) == kMetricFields || t.size(1) == kMetricFieldsBeforeSegmentation) &&
+                (t.size(1) == kMetricFields || t.size(1) == kMetricFieldsBeforeSegmentation ||
+                 t.size(1) == kMetricFieldsBeforeDataPath) &&
                 t.scalar_type() == torch::kFloat64,
             "metrics history has shape " << t.sizes() << ", expected [E, " << kMetricFields << "]");
   std::vector<EpochMetrics> out(static_cast<size_t>(t.size(0)));

@@ -32,15 +32,22 @@ struct EpochMetrics {
   double test_acc_r = 0.0;     // pixel accuracy of r on the test split (prior from /test)
   double test_miou = 0.0;      // mean IoU of q on the test split
   double test_miou_r = 0.0;    // mean IoU of r on the test split
+  // The data path (trainer/batch_reader.h), rank 0's: what a step waited for its batch,
+  // and the bytes read from the data file this epoch (0 when the split is preloaded). A
+  // mid-epoch resume counts only the steps after it, like the timings.
+  double read_wait_s = 0.0;    // mean wait of one step for its data
+  double read_bytes = 0.0;     // (a double: it rides the tensor; exact below 2^53)
 };
 
 // One JSON object, no trailing newline; doubles printed so they read back exactly.
 std::string to_json_line(const EpochMetrics& m);
 
 // Metrics history as a float64 tensor [E, kMetricFields] (how checkpoints carry it), and back.
-// Checkpoints from before the segmentation fields ([E, 11]) still read (those fields 0).
-constexpr int64_t kMetricFields = 17;
+// Checkpoints from before the segmentation fields ([E, 11]) or the data-path fields
+// ([E, 17]) still read (those fields 0).
+constexpr int64_t kMetricFields = 19;
 constexpr int64_t kMetricFieldsBeforeSegmentation = 11;
+constexpr int64_t kMetricFieldsBeforeDataPath = 17;
 torch::Tensor metrics_to_tensor(const std::vector<EpochMetrics>& history);
 std::vector<EpochMetrics> metrics_from_tensor(const torch::Tensor& t);
 

@@ -75,18 +75,27 @@ class RankingRun : public ImageTaskRun {
   int64_t images_per_unit() const override { return 2; }
   bool units_are_rows() const override { return false; }
 
-  void step(StepContext& c, const std::vector<int64_t>& units, double* sums) override {
+  // t: x [2m, C, H, W] (first members, then second ones; model layout, dtype), y int64 [2m].
+  Batch load(const H5Split& train, const std::vector<int64_t>& units,
+             torch::ScalarType dtype) const override {
     const int64_t m = static_cast<int64_t>(units.size());
-    rows_.resize(static_cast<size_t>(2 * m));  // first members, then second ones
-    orders_.resize(static_cast<size_t>(m));
+    std::vector<int64_t> rows(static_cast<size_t>(2 * m));
     for (int64_t i = 0; i < m; ++i) {
       const auto j = static_cast<size_t>(units[static_cast<size_t>(i)]);
-      rows_[static_cast<size_t>(i)] = pairs_->a[j];
-      rows_[static_cast<size_t>(m + i)] = pairs_->b[j];
-      orders_[static_cast<size_t>(i)] = pairs_->order[j];
+      rows[static_cast<size_t>(i)] = pairs_->a[j];
+      rows[static_cast<size_t>(m + i)] = pairs_->b[j];
+    }
+    return {units, {to_model_layout(train.x(rows).to(dtype)), train.y(rows)}};
+  }
+
+  void step(StepContext& c, const Batch& b, double* sums) override {
+    const int64_t m = static_cast<int64_t>(b.units.size());
+    orders_.resize(static_cast<size_t>(m));
+    for (int64_t i = 0; i < m; ++i) {
+      orders_[static_cast<size_t>(i)] = pairs_->order[static_cast<size_t>(b.units[static_cast<size_t>(i)])];
     }
     // One forward over both members: the network is per image, so this is the same as two.
-    const torch::Tensor x = to_model_layout(c.train.x(rows_).to(c.comm.device(), c.dtype));
+    const torch::Tensor x = b.t[0].to(c.comm.device());
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const torch::Tensor joint = ranking_joint_prior(orders_, c.train.num_classes(), prior_.ties,
                                                     prior_.smoothing, c.hooks.reverse_ranking)
@@ -95,7 +104,7 @@ class RankingRun : public ImageTaskRun {
                                                 log_q.narrow(0, m, m), joint, norm_, c.normalizer);
     // Each rank's share of the global mean over pairs.
     sums[0] += apply_step(c, terms.per_pair.sum() / static_cast<double>(c.t.batch));
-    const torch::Tensor y = c.train.y(rows_).to(c.comm.device());  // metrics only
+    const torch::Tensor y = b.t[1].to(c.comm.device());  // metrics only
     sums[1] += static_cast<double>(log_q.argmax(1).eq(y).sum().item<int64_t>());
     const torch::Tensor log_r = torch::cat({terms.log_ra, terms.log_rb}, 0);
     sums[2] += static_cast<double>(log_r.argmax(1).eq(y).sum().item<int64_t>());
@@ -105,7 +114,6 @@ class RankingRun : public ImageTaskRun {
   PriorSpec prior_;
   std::unique_ptr<RankedPairs> pairs_;
   PairNormalization norm_;
-  std::vector<int64_t> rows_;
   std::vector<PairOrder> orders_;
 };
 

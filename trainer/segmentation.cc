@@ -178,17 +178,23 @@ class SegmentationRun : public TaskRun {
   int64_t units() const override { return n_; }
   int64_t sum_fields() const override { return 1 + 2 * L_ * L_; }
 
-  void step(StepContext& c, const std::vector<int64_t>& rows, double* sums) override {
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.comm.device(), c.dtype));
-    const torch::Tensor y = c.train.y(rows).flatten();                     // [b*H*W]
-    const torch::Tensor prior =
-        flatten_classes(priors_.prior(c.train, rows)).to(c.comm.device(), c.dtype);
+  // t: x [b, C, H, W] (model layout, dtype), y int64 [b*H*W], prior [b*H*W, L] (dtype).
+  Batch load(const H5Split& train, const std::vector<int64_t>& rows,
+             torch::ScalarType dtype) const override {
+    return {rows, {to_model_layout(train.x(rows).to(dtype)), train.y(rows).flatten(),
+                   flatten_classes(priors_.prior(train, rows)).to(dtype)}};
+  }
+
+  void step(StepContext& c, const Batch& b, double* sums) override {
+    const torch::Tensor x = b.t[0].to(c.comm.device());
+    const torch::Tensor& y = b.t[1];  // [b*H*W], on the CPU for the confusion matrices
+    const torch::Tensor prior = b.t[2].to(c.comm.device());
     const torch::Tensor log_q = pixel_log_q(c.model.forward(x), c.t.q_smoothing);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
     // Each pixel is a sample: the global mean is over batch x pixels (DESIGN.md, losses/).
     const double denom = static_cast<double>(c.t.batch) * static_cast<double>(pixels_);
     sums[0] += apply_step(c, terms.per_sample.sum() / denom);
-    add_counts(confusion_matrix(log_q.detach().argmax(1).cpu(), y, L_), sums + 1);  // y: CPU
+    add_counts(confusion_matrix(log_q.detach().argmax(1).cpu(), y, L_), sums + 1);
     add_counts(confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1).cpu(), y, L_),
                sums + 1 + L_ * L_);
   }

@@ -26,6 +26,9 @@ struct EpochSums {
   std::vector<double> values;
   int64_t steps_done = 0;     // fewer than the epoch's steps when training stopped early
   double train_s = 0.0;       // of steps before a mid-epoch resume (timing only)
+  // The data path of this run's steps only (not carried across a mid-epoch resume).
+  double read_wait_s = 0.0;   // the training thread's total wait for batches
+  int64_t read_bytes = 0;     // bytes read from the data file
 };
 
 // Everything a training step needs, set up once per job.

@@ -21,6 +21,13 @@
 
 namespace ipm {
 
+// One step's data for this rank, read from the split and converted on the host by
+// TaskRun::load (possibly in a reader thread: trainer/batch_reader.h), for TaskRun::step.
+struct Batch {
+  std::vector<int64_t> units;       // this rank's units of the global batch
+  std::vector<torch::Tensor> t;     // the task's tensors (x in the model's layout and dtype, ...)
+};
+
 enum class TaskKind { kClassification, kRanking, kSegmentation };
 
 // The one place a job's kind is decided: per-pixel labels in the training split ([N, H, W],
@@ -40,9 +47,14 @@ class TaskRun {
   virtual int64_t images_per_unit() const { return 1; }
   // Length of EpochSums::values: the loss first, then the task's counts.
   virtual int64_t sum_fields() const = 0;
-  // One step on this rank's units of the global batch (`units`, c.mine.size() of them):
-  // forward, loss, apply_step, and this rank's additions to `sums`.
-  virtual void step(StepContext& c, const std::vector<int64_t>& units, double* sums) = 0;
+  // Reads and converts this rank's units of a global batch (c.mine.size() of them) from
+  // `train`: everything that touches the file, so that it can run ahead in another thread.
+  // Must not change the TaskRun (it runs while step computes the previous batch).
+  virtual Batch load(const H5Split& train, const std::vector<int64_t>& units,
+                     torch::ScalarType dtype) const = 0;
+  // One step on a loaded batch: forward, loss, apply_step, and this rank's additions to
+  // `sums`. Reads nothing from the data file.
+  virtual void step(StepContext& c, const Batch& b, double* sums) = 0;
   // After an epoch: the task's metrics from the sums all-reduced over ranks (`sums`, of
   // `steps` steps), evaluating the model where it must. A collective. The driver fills
   // loss, peak and timing fields.

@@ -9,6 +9,7 @@
 #include "common/hash_rng.h"
 #include "dist/grad_reducer.h"
 #include "io/h5_split.h"
+#include "trainer/batch_reader.h"
 #include "trainer/batch_slicer.h"
 #include "trainer/checkpoint.h"
 #include "trainer/normalizer_factory.h"
@@ -75,20 +76,30 @@ bool stop_before_step(StepContext& c, int64_t s, int64_t start, int64_t first_st
 }
 
 // The steps of one epoch over `order` (the epoch's permutation of the task's units), from
-// `sums.steps_done` on; each rank takes its slice of every global batch. When the group
-// agrees to stop, the returned steps_done is short of `steps`.
+// `sums.steps_done` on; each rank takes its slice of every global batch, read `prefetch`
+// batches ahead (trainer/batch_reader.h). When the group agrees to stop, the returned
+// steps_done is short of `steps`.
 EpochSums train_epoch(StepContext& c, TaskRun& task, const std::vector<int64_t>& order,
-                      int64_t steps, EpochSums sums, int64_t first_step) {
-  std::vector<int64_t> units(static_cast<size_t>(c.mine.size()));
+                      int64_t steps, EpochSums sums, int64_t first_step, int64_t prefetch) {
   const int64_t start = sums.steps_done;
+  auto units_of = [&](int64_t s) {
+    const auto* at = order.data() + s * c.t.batch + c.mine.begin;
+    return std::vector<int64_t>(at, at + c.mine.size());
+  };
+  auto load = [&](int64_t s, const std::vector<int64_t>& units) {
+    IPM_CHECK(first_step + s != c.hooks.fail_read_at_step,
+              c.train.where() << "/x: read failed (injected: IPM_TEST_FAIL_READ_AT_STEP)");
+    return task.load(c.train, units, c.dtype);
+  };
+  BatchReader reader(units_of, load, start, steps, prefetch,
+                     task.units_are_rows() ? "rows" : "pairs");
   for (int64_t s = start; s < steps; ++s) {
     if (stop_before_step(c, s, start, first_step)) break;
-    for (int64_t i = 0; i < c.mine.size(); ++i) {
-      units[static_cast<size_t>(i)] = order[static_cast<size_t>(s * c.t.batch + c.mine.begin + i)];
-    }
-    task.step(c, units, sums.values.data());
+    task.step(c, reader.next(), sums.values.data());
     sums.steps_done = s + 1;
   }
+  sums.read_wait_s = reader.wait_s();
+  sums.read_bytes = reader.bytes();
   return sums;
 }
 
@@ -175,7 +186,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     const bool mid_epoch = epoch == state.epochs_done + 1 && state.steps_done > 0;
     const EpochSums resumed = resumed_sums(state, mid_epoch, run->sum_fields(), comm);
     step.loss_kind = epoch_loss(t, epoch);
-    EpochSums local = train_epoch(step, *run, order, steps, resumed, (epoch - 1) * steps);
+    EpochSums local = train_epoch(step, *run, order, steps, resumed, (epoch - 1) * steps,
+                                  spec.data.prefetch);
     local.train_s += seconds_since(epoch_t0);
     if (local.steps_done < steps) {  // stop requested: save the epoch so far, and leave
       state.steps_done = local.steps_done;
@@ -206,6 +218,9 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     m.samples_per_s = seen / train_s;
     m.step_s = train_s / static_cast<double>(steps);
     m.comm_s = comm_s / static_cast<double>(steps);
+    const int64_t steps_run = steps - resumed.steps_done;  // by this run: the data path's
+    m.read_wait_s = local.read_wait_s / static_cast<double>(std::max<int64_t>(steps_run, 1));
+    m.read_bytes = static_cast<double>(local.read_bytes);
     m.param_norm = param_norm(net);
     m.epoch_s = seconds_since(epoch_t0);
 

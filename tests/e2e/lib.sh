@@ -52,9 +52,10 @@ f['cooccurrence'][...] = np.roll(f['cooccurrence'][...], 3, axis=0)
 f.close()"
 }
 
-# The metrics that must not depend on timing: everything but samples_per_s, step_s, epoch_s.
+# The metrics that must not depend on timing: everything but samples_per_s, step_s, epoch_s,
+# read_wait_s and read_bytes (a resumed epoch reads only its remaining steps).
 deterministic_metrics() {
-  sed -E 's/, "(samples_per_s|step_s|epoch_s)": [^,}]*//g' "$1"
+  sed -E 's/, "(samples_per_s|step_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"
 }
 
 # write_suite FILE NAME [extra TOML lines...]: a suite on the packed Fashion-MNIST (or on
