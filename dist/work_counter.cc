@@ -1,5 +1,6 @@
 #include "dist/work_counter.h"
 
+#include <chrono>
 #include <exception>
 
 #include "common/error.h"
@@ -19,9 +20,24 @@ MpiWorkCounter::MpiWorkCounter(MPI_Comm comm) {
     MPI_Win_unlock(0, win_);
   }
   MPI_Barrier(comm);  // nobody takes a number before it is zero
+  int size = 1, level = MPI_THREAD_SINGLE;
+  MPI_Comm_size(comm, &size);
+  MPI_Query_thread(&level);
+  if (rank == 0 && size > 1 && level == MPI_THREAD_MULTIPLE) {
+    progress_ = std::thread([this] {
+      // Any MPI call runs Open MPI's progress engine, which serves the window's requests.
+      while (!stop_.load(std::memory_order_relaxed)) {
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_SELF, &flag, MPI_STATUS_IGNORE);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  }
 }
 
 MpiWorkCounter::~MpiWorkCounter() {
+  stop_ = true;
+  if (progress_.joinable()) progress_.join();
   // MPI_Win_free waits for every rank: while an error unwinds this rank toward MPI_Abort,
   // the others may be training and would never join it.
   if (win_ != MPI_WIN_NULL && std::uncaught_exceptions() == 0) MPI_Win_free(&win_);
