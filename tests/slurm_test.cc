@@ -272,6 +272,16 @@ TEST_F(SlurmTest, GoldenTwoNodesFourGpus) {
   expect_golden("gpu_2x4.sbatch", ipm::render_sbatch(gpu_2x4(), golden_paths("rq-vs-ce")));
 }
 
+// An nccl suite with no GPU keys in its [slurm] table: one GPU per task, asked for.
+TEST_F(SlurmTest, GoldenNcclSuiteAsksOneGpuPerTask) {
+  SlurmSpec s;
+  ipm::set_slurm_value(s, "partition", "gpu", "");
+  ipm::set_slurm_value(s, "nodes", "2", "");
+  EXPECT_EQ(ipm::finish_slurm_gpus(s, "nccl", /*ranks_per_job=*/4, "nccl.toml: [slurm]"), "");
+  ipm::finish_slurm_spec(s, "nccl-sweep", 4, 6);
+  expect_golden("nccl_derived.sbatch", ipm::render_sbatch(s, golden_paths("nccl-sweep")));
+}
+
 TEST_F(SlurmTest, MpirunLauncherUsesTheAllocationsTasks) {
   SlurmSpec s = cpu_cluster();
   ipm::set_slurm_value(s, "launcher", "mpirun", "--launcher");

@@ -1,7 +1,8 @@
 // The suite's job counter under real MPI, with rank 0 busy outside MPI: run as
 // `mpirun --mca osc pt2pt -np 3 work_counter_test`. osc pt2pt is Open MPI's window
 // implementation over messages, the one a cluster without RDMA atomics gets across nodes: a
-// request is served only when the target (rank 0) runs MPI's progress engine. Rank 0
+// window request is served only when the target (rank 0) runs MPI's progress engine (the
+// window counter fails this test; the server thread of dist/work_counter.h passes). Rank 0
 // computes for 3 s without any MPI call (a GPU job between NCCL collectives, a long data
 // read) while the other ranks (other job groups) ask for work; each must get a number in
 // well under a second, and every number is handed out exactly once.
@@ -40,7 +41,9 @@ TEST(MpiWorkCounter, OtherGroupsGetWorkWhileRankZeroComputesOutsideMpi) {
   double slowest = 0.0;
   {
     MpiWorkCounter counter(MPI_COMM_WORLD);
-    if (world_rank() == 0 && world_size() > 1) EXPECT_TRUE(counter.has_progress_thread());
+    if (world_rank() == 0 && world_size() > 1) {
+      EXPECT_TRUE(counter.has_server_thread());
+    }
     MPI_Barrier(MPI_COMM_WORLD);
     if (world_rank() == 0) {
       // 3 s of arithmetic, no MPI call.
@@ -92,7 +95,9 @@ TEST(ChooseWorldBackend, ARankThatCannotRunNcclStopsEveryRank) {
     return;
   }
   ASSERT_FALSE(err.empty()) << "rank " << world_rank() << " went on alone";
-  if (world_rank() == 1) EXPECT_NE(err.find("rank 0: run.backend = \"nccl\""), std::string::npos) << err;
+  if (world_rank() == 1) {
+    EXPECT_NE(err.find("rank 0: run.backend = \"nccl\""), std::string::npos) << err;
+  }
   // auto: each rank decides and nobody throws.
   const GroupBackend b = choose_world_backend_with("auto", offer, bus, MPI_COMM_WORLD);
   EXPECT_EQ(b.cuda_device, world_rank() == 1 ? 0 : -1);
