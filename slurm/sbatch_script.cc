@@ -76,7 +76,10 @@ std::string render_sbatch(const SlurmSpec& s, const SbatchPaths& p) {
   if (s.launcher == "mpirun") {
     o << "if ! mpirun --map-by ppr:1:node \"$ipm\" --version > /dev/null; then\n";
   } else {
-    o << "if ! srun --ntasks-per-node=1 --mpi=none \"$ipm\" --version > /dev/null; then\n";
+    // Its own task count: the batch environment's SLURM_NTASKS would ask for every rank.
+    o << "nodes=${SLURM_JOB_NUM_NODES:-1}\n"
+      << "if ! srun --nodes=\"$nodes\" --ntasks=\"$nodes\" --ntasks-per-node=1 --mpi=none \"$ipm\" "
+         "--version > /dev/null; then\n";
   }
   o << "  echo \"ipm-dist: $ipm (or a library it loads) does not start on every node of "
        "${SLURM_JOB_NODELIST:-?}; install it where all nodes see it\" >&2\n"

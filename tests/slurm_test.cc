@@ -385,7 +385,8 @@ TEST_F(ScriptRun, HostilePathsReachTheLauncherIntact) {
                       "run" + '\0' + paths_.suite + '\0');
   // Before the launch: one task per node starts the binary (it and its libraries are there).
   EXPECT_EQ(read_file(dir_ / "version_check"),
-            std::string("--ntasks-per-node=1\0--mpi=none\0", 31) + paths_.ipm_dist + '\0' +
+            std::string("--nodes=1\0--ntasks=1\0--ntasks-per-node=1\0--mpi=none\0", 52) +
+                paths_.ipm_dist + '\0' +
                 "--version" + '\0');
   EXPECT_FALSE(fs::exists(dir_ / "pwned")) << "a path was executed";
   EXPECT_FALSE(fs::exists(dir_ / "scontrol_args")) << "requeued a job that finished";
