@@ -64,6 +64,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"data.train", KeyType::kString, "a split (group) name"},
       {"data.test", KeyType::kString, "a split (group) name"},
       {"data.preload", KeyType::kString, "auto, always, never"},
+      {"data.order", KeyType::kString, "auto, exact, chunked"},
+      {"data.shuffle_window", KeyType::kInt, "1..2^40 (HDF5 chunks)"},
+      {"data.prefetch", KeyType::kInt, "0..64 (batches)"},
       {"model.arch", KeyType::kString, "small_cnn, fcn"},
       {"model.width", KeyType::kInt, "0..65536 (0 = the arch's default)"},
       {"prior.kind", KeyType::kString, "negative, partial, stored, ranking, coarse"},
@@ -120,6 +123,12 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     s.data.test = as_string(k, v, where);
   } else if (key == "data.preload") {
     s.data.preload = one_of(k, v, where, {"auto", "always", "never"});
+  } else if (key == "data.order") {
+    s.data.order = one_of(k, v, where, {"auto", "exact", "chunked"});
+  } else if (key == "data.shuffle_window") {
+    s.data.shuffle_window = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
+  } else if (key == "data.prefetch") {
+    s.data.prefetch = in_range<int64_t>(k, as_int(k, v, where), 0, 64, where);
   } else if (key == "model.arch") {
     s.arch = one_of(k, v, where, {"small_cnn", "fcn"});
   } else if (key == "model.width") {
@@ -202,7 +211,9 @@ std::string spec_to_toml(const JobSpec& s) {
   o << "# Resolved configuration of job " << s.name << " (every key, defaults included).\n";
   o << "name = " << str(s.name) << "\n\n[data]\nfile = " << str(s.data.file.string())
     << "\ntrain = " << str(s.data.train) << "\ntest = " << str(s.data.test)
-    << "\npreload = " << str(s.data.preload) << "\n\n[model]\narch = " << str(s.arch)
+    << "\npreload = " << str(s.data.preload) << "\norder = " << str(s.data.order)
+    << "\nshuffle_window = " << s.data.shuffle_window << "\nprefetch = " << s.data.prefetch
+    << "\n\n[model]\narch = " << str(s.arch)
     << "\nwidth = " << s.model_width << "\n\n[prior]\nkind = " << str(s.prior.kind) << "\nk = " << s.prior.k
     << "\nprob = " << num(s.prior.prob) << "\nsmoothing = " << num(s.prior.smoothing)
     << "\nblur = " << num(s.prior.blur)
