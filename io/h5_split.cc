@@ -16,7 +16,7 @@ H5Id open_file(const std::filesystem::path& file) {
   IPM_CHECK(is_h5 > 0, file.string() << ": not a readable HDF5 file (corrupt or truncated?)");
   // A larger chunk cache: batches read rows scattered over many chunks.
   H5Id fapl(H5Pcreate(H5P_FILE_ACCESS));
-  H5Pset_cache(fapl.get(), 0, 1021, 64u << 20, 0.75);
+  H5Pset_cache(fapl.get(), 0, 1021, static_cast<size_t>(H5Split::kChunkCacheBytes), 0.75);
   return H5Id(h5_check(H5Fopen(file.c_str(), H5F_ACC_RDONLY, fapl.get()),
                        file.string() + ": cannot open as HDF5 (corrupt or truncated?)"));
 }

@@ -22,6 +22,9 @@ namespace ipm {
 
 class H5Split {
  public:
+  // HDF5's chunk cache per dataset (each of x, y, prior, coarse has its own).
+  static constexpr int64_t kChunkCacheBytes = int64_t{64} << 20;
+
   // Opens and validates the split; throws ipm::Error naming the file and dataset.
   H5Split(const std::filesystem::path& file, const std::string& split, bool preload);
 

@@ -17,6 +17,7 @@
 #include "trainer/stop_request.h"
 #include "trainer/task.h"
 #include "trainer/test_hooks.h"
+#include "trainer/train_common.h"
 #include "trainer/trainer.h"
 
 namespace ipm {
@@ -178,6 +179,42 @@ TEST_P(DriverTest, AFailedReadFailsTheJobNamingFileAndRows) {
     EXPECT_CONTAINS(e, kind == TaskKind::kRanking ? "step 1: pairs " : "step 1: rows ");
     std::filesystem::remove_all(dir / "job");
   }
+  std::filesystem::remove_all(dir);
+}
+
+// data.order = auto: chunked when the training split is read from the file and the units
+// are its rows, exact when preloaded or for pairs; the window is cut to keep two windows of
+// chunks in HDF5's chunk cache.
+TEST(TrainingOrder, AutoPicksByPreloadAndUnitsAndTheWindowFitsTheCache) {
+  const auto dir = FreshTempDir("ipm_training_order");
+  write_data(dir / "data.h5", false);
+  DataSpec d;
+  d.file = dir / "data.h5";
+  const H5Split from_file(d.file, "train", false), in_memory(d.file, "train", true);
+  EXPECT_EQ(training_order(d, from_file, true).kind, OrderKind::kChunked);
+  EXPECT_EQ(training_order(d, in_memory, true).kind, OrderKind::kExact);
+  EXPECT_EQ(training_order(d, from_file, false).kind, OrderKind::kExact);
+  EXPECT_EQ(training_order(d, from_file, true).chunk, 64);  // 64 rows of 64 bytes: one chunk
+  EXPECT_EQ(training_order(d, from_file, true).window, 32);
+  d.order = "exact";
+  EXPECT_EQ(training_order(d, from_file, true).kind, OrderKind::kExact);
+  d.order = "chunked";
+  EXPECT_EQ(training_order(d, in_memory, true).kind, OrderKind::kChunked);
+
+  // Rows of 1 MiB: one row per chunk, and two windows of 32 fill the 64 MiB cache.
+  {
+    H5Writer w(dir / "big.h5");
+    w.write_split("train", torch::zeros({4, 1, 1024, 1024}, torch::kUInt8),
+                  torch::zeros({4}, torch::kInt64));
+    w.set_attributes(2, {"a", "b"}, "big rows");
+    w.commit();
+  }
+  const H5Split big(dir / "big.h5", "train", false);
+  d.shuffle_window = 100;
+  EXPECT_EQ(training_order(d, big, true).chunk, 1);
+  EXPECT_EQ(training_order(d, big, true).window, 32);
+  d.shuffle_window = 0;
+  EXPECT_CONTAINS(ErrorOf([&] { training_order(d, big, true); }), "data.shuffle_window = 0");
   std::filesystem::remove_all(dir);
 }
 

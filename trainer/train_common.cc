@@ -98,6 +98,14 @@ EpochOrderSpec training_order(const DataSpec& d, const H5Split& train, bool unit
             "data.shuffle_window = " << d.shuffle_window << " chunks (need >= 1)");
   o.chunk = train.chunk_rows();
   o.window = d.shuffle_window;
+  if (o.kind == OrderKind::kChunked) {
+    // A batch spans at most two windows; their chunks must stay in HDF5's chunk cache or
+    // each is read again for every batch that touches it: larger windows are cut to that.
+    int64_t row_bytes = train.x_is_uint8() ? 1 : 4;
+    for (const int64_t n : train.sample_shape()) row_bytes *= n;
+    const int64_t most = H5Split::kChunkCacheBytes / (2 * std::max<int64_t>(o.chunk * row_bytes, 1));
+    o.window = std::clamp<int64_t>(most, 1, d.shuffle_window);
+  }
   return o;
 }
 
