@@ -36,7 +36,8 @@ with h5py.File(src, "r") as s, h5py.File(dst, "w") as d:
         for name in ("x", "y"):
             a = np.concatenate([s[split][name][...]] * n)
             row = a[0].nbytes
-            g.create_dataset(name, data=a, chunks=(max(1, (256 << 10) // row),) + a.shape[1:])
+            rows = min(len(a), max(1, (256 << 10) // row))
+            g.create_dataset(name, data=a, chunks=(rows,) + a.shape[1:])
 PY
 split_bytes=$(/usr/bin/python3 -c "
 import h5py; f = h5py.File('$work/big.h5', 'r'); print(f['train/x'].size + f['train/y'].size * 8)")
