@@ -97,8 +97,9 @@ void BatchReader::run() {
   // A thread-safe HDF5 keeps its error-printing setting per thread: errors are thrown as one
   // line (io/h5_handle.h), never printed as a stack.
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  // OpenMP keeps the thread count per thread: convert with the job's run.threads_per_rank.
-  if (torch::get_num_threads() != threads_) torch::set_num_threads(threads_);
+  // OpenMP keeps the thread count per thread (a new thread would use every core): convert
+  // with the job's run.threads_per_rank. The same value, so nothing global changes.
+  torch::set_num_threads(threads_);
   for (int64_t s = next_step_; s < end_; ++s) {
     {
       std::unique_lock<std::mutex> lock(mu_);
