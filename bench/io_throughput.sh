@@ -10,9 +10,10 @@
 # last epoch: samples/s, read_bytes / the split's bytes, read_wait_s (per step), and the
 # peak RSS of the whole run (/usr/bin/time -v). The file stays in the page cache: this
 # measures read amplification and CPU cost, not a disk (drop the caches as root for that).
+# Environment: WINDOW (chunks, default 32), PREFETCH (batches, default 2), RUNS (a subset).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$here/build}
+build=$(cd "${1:-$here/build}" && pwd)
 copies=${2:-3}
 epochs=${3:-1}
 window=${WINDOW:-32}
@@ -76,6 +77,12 @@ echo "io throughput: Fashion-MNIST x$copies ($split_bytes bytes of train x and y
      "1 rank, 1 thread, last of $epochs epoch(s), window $window chunks, prefetch $prefetch"
 printf "%-24s %10s %12s %12s %10s %8s\n" "data path" "samples/s" "read/split" "read_wait_s" \
   "peak MiB" "test acc"
-run preload_always always exact
-run never_exact never exact
-run never_chunked never chunked
+# RUNS picks some of them (default all three).
+for r in ${RUNS:-preload_always never_exact never_chunked}; do
+  case $r in
+    preload_always) run preload_always always exact ;;
+    never_exact) run never_exact never exact ;;
+    never_chunked) run never_chunked never chunked ;;
+    *) echo "unknown run '$r' (preload_always, never_exact, never_chunked)" >&2; exit 2 ;;
+  esac
+done
