@@ -1082,4 +1082,27 @@ TEST_F(ConfigTest, ResolvedTomlMakesSweptDataFilesAbsolute) {
   }
 }
 
+// The data path's keys (docs/data-path.md): parsed into DataSpec, defaults kept, bad values
+// refused naming the key and the value.
+TEST_F(ConfigTest, DataPathKeysParseAndBadValuesAreRefused) {
+  const Suite d = ipm::load_suite(Write("d.toml", "[data]\nfile = \"x.h5\"\n"));
+  EXPECT_EQ(d.jobs[0].spec.data.order, "auto");
+  EXPECT_EQ(d.jobs[0].spec.data.shuffle_window, 32);
+  EXPECT_EQ(d.jobs[0].spec.data.prefetch, 2);
+  const Suite s = ipm::load_suite(Write(
+      "s.toml",
+      "[data]\nfile = \"x.h5\"\norder = \"chunked\"\nshuffle_window = 4\nprefetch = 0\n"));
+  EXPECT_EQ(s.jobs[0].spec.data.order, "chunked");
+  EXPECT_EQ(s.jobs[0].spec.data.shuffle_window, 4);
+  EXPECT_EQ(s.jobs[0].spec.data.prefetch, 0);
+  const std::string order =
+      LoadError(Write("o.toml", "[data]\nfile = \"x.h5\"\norder = \"random\"\n"));
+  EXPECT_TRUE(Contains(order, "\"random\""));
+  EXPECT_TRUE(Contains(order, "auto, exact, chunked"));
+  EXPECT_TRUE(Contains(LoadError(Write("w.toml", "[data]\nfile = \"x.h5\"\nshuffle_window = 0\n")),
+                       "shuffle_window"));
+  EXPECT_TRUE(Contains(LoadError(Write("p.toml", "[data]\nfile = \"x.h5\"\nprefetch = -1\n")),
+                       "prefetch"));
+}
+
 }  // namespace
