@@ -1,5 +1,5 @@
 // Prior beliefs p_i(l) for a batch: where weak supervision enters training.
-// defines: ipm::PriorSpec, ipm::PriorInputs, ipm::PriorSource, ipm::make_prior_source
+// defines: ipm::PriorKind, ipm::PairTies, ipm::PairSource, ipm::PriorSpec, ipm::PriorInputs, ipm::PriorSource, ipm::make_prior_source
 //
 // Every source is deterministic in (seed, sample index): the same sample gets the same prior
 // on every epoch, rank and restart, whatever batch it lands in.
@@ -21,7 +21,34 @@
 
 #include <torch/torch.h>
 
+#include "common/enum_names.h"
+
 namespace ipm {
+
+enum class PriorKind { kNegative, kPartial, kStored, kRanking, kCoarse };
+inline const std::vector<EnumName<PriorKind>>& enum_names(PriorKind) {
+  static const std::vector<EnumName<PriorKind>> names = {
+      {PriorKind::kNegative, "negative"}, {PriorKind::kPartial, "partial"},
+      {PriorKind::kStored, "stored"},     {PriorKind::kRanking, "ranking"},
+      {PriorKind::kCoarse, "coarse"}};
+  return names;
+}
+
+// ranking: the prior of a pair whose two rows have equal labels.
+enum class PairTies { kTriangle, kDiagonal };
+inline const std::vector<EnumName<PairTies>>& enum_names(PairTies) {
+  static const std::vector<EnumName<PairTies>> names = {{PairTies::kTriangle, "triangle"},
+                                                        {PairTies::kDiagonal, "diagonal"}};
+  return names;
+}
+
+// ranking: pairs drawn from y by the seed, or read from /<split>/pairs.
+enum class PairSource { kSeeded, kFile };
+inline const std::vector<EnumName<PairSource>>& enum_names(PairSource) {
+  static const std::vector<EnumName<PairSource>> names = {{PairSource::kSeeded, "seeded"},
+                                                          {PairSource::kFile, "file"}};
+  return names;
+}
 
 struct PriorSpec {
   std::string kind = "negative";  // negative | partial | stored | ranking | coarse

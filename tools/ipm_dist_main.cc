@@ -1,5 +1,5 @@
 // ipm-dist: the command line. Subcommands: run (the default for a .toml argument), report,
-// pack, export-prior, slurm.
+// pack, export-prior, slurm, keys.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
 #include <functional>
@@ -19,6 +19,7 @@
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
 #include "io/pack_lsr.h"
+#include "jobs/config_schema.h"
 #include "jobs/export_prior.h"
 #include "jobs/progress.h"
 #include "jobs/report.h"
@@ -225,6 +226,11 @@ int main(int argc, char** argv) {
   SlurmCommand slurm;
   add_slurm_command(app, slurm);
 
+  CLI::App* keys = app.add_subcommand(
+      "keys", "Print every suite key (type, allowed values, default, help) as Markdown: "
+              "the source of docs/keys.md");
+  run->footer("Suite keys: `ipm-dist keys` (docs/keys.md).");
+
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
     app.parse(args);
@@ -264,6 +270,10 @@ int main(int argc, char** argv) {
       return run_command(suite_file, dry_run, progress_s, slice_text, launch);
     }
     if (*slurm.app) return run_slurm_command(slurm);
+    if (*keys) {
+      std::cout << ipm::keys_markdown();
+      return 0;
+    }
     if (*report) {
       std::cout << ipm::write_report(run_dir);
       return 0;

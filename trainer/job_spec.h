@@ -1,14 +1,63 @@
 // Everything one training job needs, resolved from the suite file (jobs/ fills it in).
-// defines: ipm::DataSpec, ipm::TrainSpec, ipm::RunSpec, ipm::JobSpec
+// defines: ipm::Preload, ipm::Arch, ipm::Optimizer, ipm::NormalizerKind, ipm::TrainEval,
+//          ipm::Precision, ipm::DataSpec, ipm::TrainSpec, ipm::RunSpec, ipm::JobSpec
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
+
+#include "common/enum_names.h"
 
 #include "priors/prior_source.h"
 
 namespace ipm {
+
+enum class Preload { kAuto, kAlways, kNever };
+inline const std::vector<EnumName<Preload>>& enum_names(Preload) {
+  static const std::vector<EnumName<Preload>> names = {
+      {Preload::kAuto, "auto"}, {Preload::kAlways, "always"}, {Preload::kNever, "never"}};
+  return names;
+}
+
+enum class Arch { kSmallCnn, kFcn };
+inline const std::vector<EnumName<Arch>>& enum_names(Arch) {
+  static const std::vector<EnumName<Arch>> names = {{Arch::kSmallCnn, "small_cnn"},
+                                                    {Arch::kFcn, "fcn"}};
+  return names;
+}
+
+enum class Optimizer { kAdam, kAdamW };
+inline const std::vector<EnumName<Optimizer>>& enum_names(Optimizer) {
+  static const std::vector<EnumName<Optimizer>> names = {{Optimizer::kAdam, "adam"},
+                                                         {Optimizer::kAdamW, "adamw"}};
+  return names;
+}
+
+// Which samples log Z sums over (losses/normalizer.h).
+enum class NormalizerKind { kLocal, kGlobal, kEma };
+inline const std::vector<EnumName<NormalizerKind>>& enum_names(NormalizerKind) {
+  static const std::vector<EnumName<NormalizerKind>> names = {
+      {NormalizerKind::kLocal, "local"},
+      {NormalizerKind::kGlobal, "global"},
+      {NormalizerKind::kEma, "ema"}};
+  return names;
+}
+
+enum class TrainEval { kFull, kRunning };
+inline const std::vector<EnumName<TrainEval>>& enum_names(TrainEval) {
+  static const std::vector<EnumName<TrainEval>> names = {{TrainEval::kFull, "full"},
+                                                         {TrainEval::kRunning, "running"}};
+  return names;
+}
+
+enum class Precision { kFloat32, kFloat64 };
+inline const std::vector<EnumName<Precision>>& enum_names(Precision) {
+  static const std::vector<EnumName<Precision>> names = {{Precision::kFloat32, "float32"},
+                                                         {Precision::kFloat64, "float64"}};
+  return names;
+}
 
 struct DataSpec {
   std::filesystem::path file;  // absolute (relative paths are resolved against the suite)
