@@ -12,10 +12,10 @@ BackendChoice resolve_backend(const std::string& requested, const BackendOffer& 
   std::string why;
   if (!offer.cuda_libtorch) {
     why = "this ipm-dist was built against a CPU-only LibTorch (rebuild against a CUDA "
-          "LibTorch with -DIPM_WITH_NCCL=ON: docs/gpu-clusters.md)";
+          "LibTorch with -DIPM_WITH_NCCL=ON: README, GPU clusters)";
   } else if (!offer.nccl_built) {
     why = "this ipm-dist was built without NCCL (-DIPM_WITH_NCCL=OFF, or CMake found no "
-          "NCCL: docs/gpu-clusters.md)";
+          "NCCL: README, GPU clusters)";
   } else if (offer.cuda_devices <= 0) {
     why = "no CUDA device is visible to this process (no GPU on this node, or "
           "CUDA_VISIBLE_DEVICES is empty)";

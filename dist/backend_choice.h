@@ -1,23 +1,12 @@
 // Which communicator backend and device a run uses, from `run.backend` and what this build
 // and this node offer. Pure logic: no CUDA needed, unit-tested on any machine.
-// defines: ipm::Backend, ipm::BackendOffer, ipm::BackendChoice, ipm::resolve_backend,
+// defines: ipm::BackendOffer, ipm::BackendChoice, ipm::resolve_backend,
 //          ipm::choose_cuda_device
 #pragma once
 
 #include <string>
-#include <vector>
-
-#include "common/enum_names.h"
 
 namespace ipm {
-
-// run.backend as requested (what it resolves to is BackendChoice::backend).
-enum class Backend { kAuto, kMpi, kNccl };
-inline const std::vector<EnumName<Backend>>& enum_names(Backend) {
-  static const std::vector<EnumName<Backend>> names = {
-      {Backend::kAuto, "auto"}, {Backend::kMpi, "mpi"}, {Backend::kNccl, "nccl"}};
-  return names;
-}
 
 // What this process could run on.
 struct BackendOffer {

@@ -8,7 +8,6 @@
 #include "common/enum_names.h"
 #include "common/error.h"
 #include "common/text.h"
-#include "dist/backend_choice.h"
 #include "losses/implicit_losses.h"
 #include "losses/pair_losses.h"
 

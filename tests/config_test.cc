@@ -30,7 +30,6 @@
 #include <toml++/toml.h>
 
 #include "common/error.h"
-#include "dist/backend_choice.h"
 #include "jobs/config_schema.h"
 #include "losses/implicit_losses.h"
 #include "losses/pair_losses.h"

@@ -1,6 +1,6 @@
 // Everything one training job needs, resolved from the suite file (jobs/ fills it in).
 // defines: ipm::Preload, ipm::Arch, ipm::Optimizer, ipm::NormalizerKind, ipm::TrainEval,
-//          ipm::Precision, ipm::DataSpec, ipm::TrainSpec, ipm::RunSpec, ipm::JobSpec
+//          ipm::Precision, ipm::Backend, ipm::DataSpec, ipm::TrainSpec, ipm::RunSpec, ipm::JobSpec
 #pragma once
 
 #include <cstdint>
@@ -56,6 +56,14 @@ enum class Precision { kFloat32, kFloat64 };
 inline const std::vector<EnumName<Precision>>& enum_names(Precision) {
   static const std::vector<EnumName<Precision>> names = {{Precision::kFloat32, "float32"},
                                                          {Precision::kFloat64, "float64"}};
+  return names;
+}
+
+// run.backend as requested (dist/backend_choice.h resolves it on each rank).
+enum class Backend { kAuto, kMpi, kNccl };
+inline const std::vector<EnumName<Backend>>& enum_names(Backend) {
+  static const std::vector<EnumName<Backend>> names = {
+      {Backend::kAuto, "auto"}, {Backend::kMpi, "mpi"}, {Backend::kNccl, "nccl"}};
   return names;
 }
 
