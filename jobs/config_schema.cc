@@ -135,6 +135,13 @@ const char* type_name(KeyType t) {
   return "?";
 }
 
+// Markdown table cells: a '|' would end the cell.
+std::string cell(const std::string& s) {
+  std::string out;
+  for (const char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
+}
+
 const char* type_word(KeyType t) {
   switch (t) {
     case KeyType::kString: return "string";
@@ -376,8 +383,8 @@ std::string keys_markdown() {
     }
     const std::string def =
         k.shown_default.empty() ? key_value_text(k, k.get(defaults)) : k.shown_default;
-    o << "| `" << k.dotted << "` | " << type_word(k.type) << " | " << k.allowed << " | `" << def
-      << "` | " << k.help << " |\n";
+    o << "| `" << k.dotted << "` | " << type_word(k.type) << " | " << cell(k.allowed) << " | `"
+      << def << "` | " << cell(k.help) << " |\n";
   }
   return o.str();
 }

@@ -1181,4 +1181,23 @@ TEST_F(ConfigTest, UnknownKeySuggestsByLastSegmentAndAbbreviation) {
   EXPECT_TRUE(Contains(LoadError(file), "did you mean 'train.lr'"));
 }
 
+// `ipm-dist keys` (docs/keys.md): one row per key of the table, each with its help, allowed
+// values and the default of a fresh JobSpec.
+TEST_F(ConfigTest, KeysMarkdownHasARowPerKeyWithHelpAndDefault) {
+  const std::string md = ipm::keys_markdown();
+  const JobSpec defaults;
+  for (const auto& k : ipm::config_keys()) {
+    SCOPED_TRACE(k.dotted);
+    EXPECT_FALSE(k.help.empty());
+    EXPECT_FALSE(k.allowed.empty());
+    const size_t row = md.find("\n| `" + k.dotted + "` |");
+    ASSERT_NE(row, std::string::npos);
+    const std::string line = md.substr(row + 1, md.find('\n', row + 1) - row - 1);
+    if (k.shown_default.empty()) {
+      EXPECT_TRUE(Contains(line, "`" + ipm::key_value_text(k, k.get(defaults)) + "`"));
+    }
+  }
+  EXPECT_TRUE(Contains(md, "| `train.loss` | enum | ce, nll, qr, rq, f2, hard_ce, free_energy |"));
+}
+
 }  // namespace
