@@ -256,32 +256,32 @@ TEST_F(ConfigTest, EveryContractKeyIsAcceptedAndLandsInTheSpec) {
   EXPECT_EQ(j.data.file, dir_ / "data" / "fm.h5");
   EXPECT_EQ(j.data.train, "tr");
   EXPECT_EQ(j.data.test, "te");
-  EXPECT_EQ(j.data.preload, "never");
-  EXPECT_EQ(j.arch, "small_cnn");
-  EXPECT_EQ(j.prior.kind, "partial");
+  EXPECT_EQ(j.data.preload, ipm::Preload::kNever);
+  EXPECT_EQ(j.arch, ipm::Arch::kSmallCnn);
+  EXPECT_EQ(j.prior.kind, ipm::PriorKind::kPartial);
   EXPECT_EQ(j.prior.k, 3);
   EXPECT_EQ(j.prior.prob, 0.3);
   EXPECT_EQ(j.prior.smoothing, 0.01);
   EXPECT_EQ(j.prior.seed, 11u);
-  EXPECT_EQ(j.train.loss, "nll");
-  EXPECT_EQ(j.train.pretrain_loss, "hard_ce");
+  EXPECT_EQ(j.train.loss, ipm::LossKind::kNLL);
+  EXPECT_EQ(j.train.pretrain_loss, ipm::LossKind::kHardCE);
   EXPECT_EQ(j.train.pretrain_epochs, 2);
-  EXPECT_EQ(j.train.optimizer, "adamw");
+  EXPECT_EQ(j.train.optimizer, ipm::Optimizer::kAdamW);
   EXPECT_EQ(j.train.lr, 0.001);
   EXPECT_EQ(j.train.weight_decay, 1e-5);
   EXPECT_EQ(j.train.batch, 128);
   EXPECT_EQ(j.train.epochs, 7);
-  EXPECT_EQ(j.train.normalizer, "ema");
+  EXPECT_EQ(j.train.normalizer, ipm::NormalizerKind::kEma);
   EXPECT_EQ(j.train.ema_decay, 0.95);
   EXPECT_EQ(j.train.ema_samples, 2.5);
   EXPECT_EQ(j.train.ema_warmup, 30);
   EXPECT_EQ(j.train.seed, 42u);
-  EXPECT_EQ(j.train.train_eval, "running");
+  EXPECT_EQ(j.train.train_eval, ipm::TrainEval::kRunning);
   EXPECT_EQ(j.train.train_subset, 1000);
-  EXPECT_EQ(j.train.precision, "float64");
+  EXPECT_EQ(j.train.precision, ipm::Precision::kFloat64);
   EXPECT_EQ(j.run.ranks_per_job, 2);
   EXPECT_EQ(j.run.threads_per_rank, 4);
-  EXPECT_EQ(j.run.backend, "mpi");
+  EXPECT_EQ(j.run.backend, ipm::Backend::kMpi);
 }
 
 // Every value of every enum key of the table, read from a file, lands in the spec.
@@ -965,7 +965,7 @@ TEST_F(ConfigTest, SpecToTomlRoundTripsAwkwardValues) {
   spec.train.batch = int64_t{1} << 40;
   spec.train.epochs = 1;
   spec.train.train_subset = 123456789;
-  spec.train.precision = "float64";
+  spec.train.precision = ipm::Precision::kFloat64;
   spec.run.ranks_per_job = 4096;
   spec.run.threads_per_rank = 256;
   ExpectRoundTrip(dir_ / "rt1", spec, "awkward");

@@ -66,12 +66,12 @@ int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
 // what it resolves to on this rank; `auto` falling back to MPI says so once.
 ipm::GroupBackend group_backend(const ipm::Suite& suite, ipm::Communicator& world,
                                 int local_rank) {
-  const std::string& b = suite.jobs.front().spec.run.backend;
+  const ipm::Backend b = suite.jobs.front().spec.run.backend;
   for (const auto& j : suite.jobs) {
     IPM_CHECK(j.spec.run.backend == b,
               suite.file.string() << ": run.backend must be the same for every job");
   }
-  ipm::GroupBackend g = ipm::choose_group_backend(b, local_rank);
+  ipm::GroupBackend g = ipm::choose_group_backend(ipm::enum_to_name(b), local_rank);
   // `auto` decides on each rank from the GPUs it sees; ranks that disagree (GPU nodes beside
   // CPU nodes) would build mismatched communicators and hang at their first collective.
   if (!ipm::same_on_all_ranks({int64_t{g.choice.cuda}}, world)) {
