@@ -674,7 +674,7 @@ TEST_F(ConfigTest, SweepIsTheCartesianProduct) {
   std::set<std::string> names;
   for (const auto& job : s.jobs) {
     const JobSpec& j = job.spec;
-    points.emplace(j.prior.k, j.train.loss);
+    points.emplace(j.prior.k, ipm::loss_name(j.train.loss));
     names.insert(j.name);
     EXPECT_TRUE(DirectorySafe(j.name));
     // The swept pairs are in sweep order and agree with the spec.
@@ -682,7 +682,7 @@ TEST_F(ConfigTest, SweepIsTheCartesianProduct) {
     EXPECT_EQ(job.swept[0].first, "prior.k");
     EXPECT_EQ(job.swept[0].second, std::to_string(j.prior.k));
     EXPECT_EQ(job.swept[1].first, "train.loss");
-    EXPECT_EQ(job.swept[1].second, j.train.loss);
+    EXPECT_EQ(job.swept[1].second, ipm::loss_name(j.train.loss));
     // Keys not swept keep the file's values.
     EXPECT_EQ(j.train.lr, 0.01);
     EXPECT_EQ(j.train.epochs, 5);
@@ -705,7 +705,8 @@ TEST_F(ConfigTest, ThreeAxisSweepCountsAndCoversEveryPoint) {
   std::set<std::tuple<uint64_t, double, std::string>> points;
   std::set<std::string> names;
   for (const auto& job : s.jobs) {
-    points.emplace(job.spec.train.seed, job.spec.train.lr, job.spec.train.optimizer);
+    points.emplace(job.spec.train.seed, job.spec.train.lr,
+                   ipm::enum_to_name(job.spec.train.optimizer));
     names.insert(job.spec.name);
     EXPECT_TRUE(DirectorySafe(job.spec.name));
   }

@@ -468,7 +468,8 @@ TEST(MakePriorSource, RejectsCoarseForClassificationData) {
 }
 
 TEST(MakePriorSource, RejectsNegativeSmoothing) {
-  for (const std::string kind : {"negative", "partial", "stored"}) {
+  for (const ipm::PriorKind kind :
+       {ipm::PriorKind::kNegative, ipm::PriorKind::kPartial, ipm::PriorKind::kStored}) {
     ipm::PriorSpec spec;
     spec.kind = kind;
     spec.smoothing = -0.25;
