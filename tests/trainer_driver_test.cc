@@ -52,16 +52,16 @@ JobSpec spec_for(TaskKind kind, const std::filesystem::path& dir) {
   spec.train.lr = 3e-3;
   spec.train.batch = 16;  // 4 steps an epoch (2 for pairs: 32 pairs)
   spec.train.epochs = 3;
-  spec.train.loss = "qr";
+  spec.train.loss = ipm::LossKind::kQR;
   if (kind == TaskKind::kClassification) {
-    spec.prior.kind = "negative";
+    spec.prior.kind = ipm::PriorKind::kNegative;
     spec.prior.k = 1;
   } else if (kind == TaskKind::kRanking) {
-    spec.prior.kind = "ranking";
+    spec.prior.kind = ipm::PriorKind::kRanking;
   } else {
-    spec.arch = "fcn";
+    spec.arch = ipm::Arch::kFcn;
     spec.model_width = 4;
-    spec.prior.kind = "stored";
+    spec.prior.kind = ipm::PriorKind::kStored;
   }
   return spec;
 }
