@@ -2,12 +2,16 @@
 
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/text.h"
+#include "io/h5_split.h"
+#include "io/split_check.h"
 #include "jobs/config_schema.h"
+#include "trainer/finite_guard.h"  // JobFailed
 #include "trainer/job_check.h"
 #include "trainer/stop_request.h"
 #include "trainer/trainer.h"
@@ -52,9 +56,16 @@ JobSlice parse_job_slice(const std::string& text) {
 }
 
 void validate_suite(const Suite& suite) {
+  std::set<std::pair<std::filesystem::path, std::string>> scanned;  // (file, split)
   for (const SuiteJob& job : suite.jobs) {
     try {
       check_job(job.spec);
+      // Every label and float image of the job's splits, once per file and split.
+      for (const std::string& split : {job.spec.data.train, job.spec.data.test}) {
+        if (scanned.emplace(job.spec.data.file, split).second) {
+          check_split_values(H5Split(job.spec.data.file, split, /*preload=*/false));
+        }
+      }
     } catch (const Error& e) {
       throw Error(suite.file.string() + ": job '" + job.spec.name + "': " + e.what());
     }
@@ -119,6 +130,9 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
                               ", \"peak_test_acc\": " + json_number(r.peak_test_acc) + "}\n");
       }
       ++out.trained;
+    } catch (const JobFailed& e) {  // every rank of the group threw it at the same step
+      out.failures.push_back(job.spec.name + ": " + e.what());
+      if (lead) std::cerr << "ipm-dist: job " << job.spec.name << " failed: " << e.what() << "\n";
     } catch (const Error& e) {
       if (comm.size() > 1) throw;
       out.failures.push_back(job.spec.name + ": " + e.what());

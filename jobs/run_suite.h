@@ -33,8 +33,9 @@ struct SuiteOutcome {
   bool preempted = false;  // a stop was requested: the job in hand was checkpointed
 };
 
-// Opens every job's data and builds its prior, model shape and settings without training:
-// throws ipm::Error for the first job that cannot run, naming it.
+// Opens every job's data and builds its prior, model shape and settings without training,
+// and reads every label and float image of its splits (io/split_check.h): throws ipm::Error
+// for the first job that cannot run, naming it.
 void validate_suite(const Suite& suite);
 
 // Jobs are taken from `counter` (shared by every group of the run) until it runs past the
@@ -42,7 +43,8 @@ void validate_suite(const Suite& suite);
 // job data-parallel on `comm`. DONE jobs are skipped, so a rerun finishes what is missing.
 // A job that fails is reported and the others still run; on a group of several ranks a
 // failure is rethrown instead, since the ranks may have diverged (the caller aborts the
-// world). dry_run lists the jobs and their state and trains nothing. When a stop is
+// world) — except JobFailed (a NaN or diverged loss, trainer/finite_guard.h), which every
+// rank of the group throws at the same step. dry_run lists the jobs and their state and trains nothing. When a stop is
 // requested (trainer/stop_request.h) the group checkpoints the job in hand, takes no more
 // and returns with preempted set; a rerun resumes it.
 SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,

@@ -96,7 +96,9 @@ EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedP
     c.reducer.sum_gradients();
     c.opt.step();
 
-    sums.loss += loss.item<double>();
+    const double share = loss.item<double>();
+    sums.loss += share;
+    note_step_loss(c, share, s);
     const torch::Tensor y = c.train.y(rows).to(c.comm.device());  // metrics only
     sums.correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
     const torch::Tensor log_r = torch::cat({terms.log_ra, terms.log_rb}, 0);

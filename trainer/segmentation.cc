@@ -9,11 +9,13 @@
 
 #include "common/error.h"
 #include "common/hash_rng.h"
+#include "common/text.h"  // json_number
 #include "dist/grad_reducer.h"
 #include "losses/implicit_losses.h"
 #include "priors/prior_check.h"
 #include "trainer/batch_slicer.h"
 #include "trainer/checkpoint.h"
+#include "trainer/finite_guard.h"
 #include "trainer/normalizer_factory.h"
 #include "trainer/seg_metrics.h"
 #include "trainer/small_cnn.h"
@@ -118,6 +120,9 @@ struct SegStep {
   torch::ScalarType dtype;
   int64_t pixels;  // H * W
   torch::Device device;  // the communicator's: CPU, or this rank's GPU under NCCL
+  FiniteGuard* guard = nullptr;  // checked at epoch ends (no per-step collective here)
+  int ranks = 1;
+  int64_t epoch = 0;
 };
 
 struct SegEpochSums {
@@ -146,7 +151,9 @@ SegEpochSums train_epoch(SegStep& c, const std::vector<int64_t>& order, int64_t 
     c.reducer.sum_gradients();  // each rank's loss is its share of the global mean
     c.opt.step();
 
-    sums.loss += loss.item<double>();
+    const double share = loss.item<double>();
+    sums.loss += share;
+    c.guard->note_step(share, c.ranks, c.epoch, s + 1);
     sums.running.q += confusion_matrix(log_q.detach().argmax(1).cpu(), y, L);  // y: CPU
     sums.running.r +=
         confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1).cpu(), y, L);
@@ -283,11 +290,15 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
 
   SegStep step{t,    train,   priors, epoch_loss(t, 1), *normalizer, model,        *opt,
                reducer, mine, dtype,  pixels,           comm.device()};
+  FiniteGuard guard(num_classes, "train.lr = " + json_number(t.lr));
+  step.guard = &guard;
+  step.ranks = comm.size();
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
     const std::vector<int64_t> order = shuffled_order(n, t.seed, static_cast<uint64_t>(epoch));
     step.loss_kind = epoch_loss(t, epoch);
+    step.epoch = epoch;
     SegEpochSums local = train_epoch(step, order, steps);
     const double train_s = seconds_since(epoch_t0);
     const double comm_s = comm.take_comm_stats().seconds;
@@ -321,6 +332,8 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
     m.comm_s = comm_s / static_cast<double>(steps);
     m.param_norm = param_norm(net);
     m.epoch_s = seconds_since(epoch_t0);
+    guard.note_epoch(m.loss, m.param_norm);
+    guard.agree(comm, false);  // throws JobFailed before a bad checkpoint is saved
 
     state.epochs_done = epoch;
     state.metrics.push_back(m);

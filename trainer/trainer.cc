@@ -9,11 +9,13 @@
 #include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/hash_rng.h"
+#include "common/text.h"  // json_number
 #include "dist/grad_reducer.h"
 #include "io/h5_split.h"
 #include "losses/implicit_losses.h"
 #include "trainer/batch_slicer.h"
 #include "trainer/checkpoint.h"
+#include "trainer/finite_guard.h"
 #include "trainer/job_check.h"
 #include "trainer/metrics_log.h"
 #include "trainer/normalizer_factory.h"
@@ -115,7 +117,9 @@ EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t
     c.reducer.sum_gradients();  // each rank's loss is its share of the global mean
     c.opt.step();
 
-    sums.loss += loss.item<double>();
+    const double share = loss.item<double>();
+    sums.loss += share;
+    note_step_loss(c, share, s);
     sums.correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
     // CE and NLL have no r of their own: read r with this rank's batch as the normalizer.
     const torch::Tensor log_r = terms.log_r.defined()
@@ -188,6 +192,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   // --- epochs ---------------------------------------------------------------------------
   StepContext step{t,       train, *prior_source, epoch_loss(t, 1), *normalizer, model, *opt,
                    reducer, mine,  dtype,         comm, test_hook_value("IPM_TEST_STOP_AT_STEP")};
+  FiniteGuard guard(num_classes, "train.lr = " + json_number(t.lr));
+  step.guard = &guard;
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
@@ -199,6 +205,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
                                   : EpochSums{};
     const int64_t first_step = (epoch - 1) * steps;
     step.loss_kind = epoch_loss(t, epoch);
+    step.epoch = epoch;
     EpochSums local = pairs
         ? train_pair_epoch(step, spec.prior, *pairs, order, steps, resumed, first_step)
         : train_epoch(step, order, steps, resumed, first_step);
@@ -238,6 +245,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     m.comm_s = comm_s / static_cast<double>(steps);
     m.param_norm = param_norm(net);
     m.epoch_s = seconds_since(epoch_t0);
+    guard.note_epoch(m.loss, m.param_norm);
+    guard.agree(comm, false);  // the epoch's last step: throws before a bad checkpoint is saved
 
     state.epochs_done = epoch;
     state.steps_done = 0;
