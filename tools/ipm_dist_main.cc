@@ -242,6 +242,7 @@ int main(int argc, char** argv) {
     if (*run && ipm::launched_by_mpi()) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
       rank = mpi->world_rank();
+      ipm::announce_interrupts(rank == 0);
       launch.world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
       launch.local_rank = mpi->local_rank();
       launch.split = [&](int color, const ipm::GroupBackend& b) {
