@@ -7,6 +7,8 @@
 //                                 (a deliberately wrong joint prior; tests/e2e/ranking_test.sh)
 //   IPM_TEST_STOP_AT_STEP=s       rank 0 of a group requests a stop (as SIGUSR1 would) before
 //                                 step s of each job, counted from 0 over all epochs
+//   IPM_TEST_FAKE_DONE_RANK=r     rank r of each group sees every job as DONE (only the
+//                                 group's rank 0 reads DONE: jobs/run_suite.cc)
 #pragma once
 
 #include <cstdlib>
