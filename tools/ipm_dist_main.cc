@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/blas_check.h"
 #include "common/error.h"
 #include "common/process_tuning.h"
 #include "dist/communicator.h"
@@ -102,6 +103,11 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
+  if (world.rank() == 0 && ipm::is_reference_blas(ipm::sgemm_library())) {
+    std::cerr << "ipm-dist: warning: matrix products use the reference BLAS ("
+              << ipm::sgemm_library() << "), 25-100x slower than OpenBLAS: install "
+              << "libopenblas0-pthread (scripts/install-deps.sh)\n";
+  }
   if (dry_run) {  // lists jobs on rank 0; no collective follows, so any rank count will do
     ipm::LocalWorkCounter unused;
     if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true, slice);
