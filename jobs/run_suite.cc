@@ -18,7 +18,6 @@
 #include "trainer/finite_guard.h"  // JobFailed
 #include "trainer/job_check.h"
 #include "trainer/stop_request.h"
-#include "trainer/test_hooks.h"  // IPM_TEST_FAKE_DONE_RANK
 #include "trainer/trainer.h"
 
 namespace ipm {
@@ -53,7 +52,7 @@ enum class ClaimState : int64_t { kTrain = 0, kDone = 1, kElsewhere = 2, kError 
 // job another launcher finishes in between is seen as DONE. `lock` holds the lock on rank 0
 // when the answer is kTrain. fake_done_rank: test hook, that rank sees every job as DONE.
 ClaimState claim_job(const std::filesystem::path& dir, Communicator& comm,
-                     std::unique_ptr<JobLock>& lock, long long fake_done_rank) {
+                     std::unique_ptr<JobLock>& lock, int64_t fake_done_rank) {
   ClaimState state = ClaimState::kTrain;
   std::string error;
   if (comm.rank() == 0) {
@@ -112,7 +111,7 @@ void validate_suite(const Suite& suite) {
 }
 
 SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
-                       bool dry_run, JobSlice slice) {
+                       bool dry_run, JobSlice slice, const TestHooks& hooks) {
   SuiteOutcome out;
   const bool lead = comm.rank() == 0;
   const std::filesystem::path jobs_dir = suite.output / "jobs";
@@ -135,7 +134,6 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
     std::filesystem::create_directories(jobs_dir);
     write_file_atomic(suite.output / "suite.toml", suite.resolved_toml);
   }
-  const long long fake_done_rank = test_hook_value("IPM_TEST_FAKE_DONE_RANK");
   const auto say = [&](const std::string& line) {
     if (lead) std::cout << "[" << suite.name << "] " << line << "\n" << std::flush;
   };
@@ -145,7 +143,7 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
     const SuiteJob& job = suite.jobs[static_cast<size_t>(index - 1)];
     const std::filesystem::path dir = jobs_dir / job.spec.name;
     std::unique_ptr<JobLock> lock;  // held by rank 0 while the group trains the job
-    const ClaimState state = claim_job(dir, comm, lock, fake_done_rank);
+    const ClaimState state = claim_job(dir, comm, lock, hooks.fake_done_rank);
     if (state == ClaimState::kDone) {
       ++out.done_before;
       return true;
@@ -160,7 +158,7 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
         job.spec.name);
     try {
       if (lead) claim_job_dir(dir, spec_to_toml(job.spec));
-      const JobResult r = train_job(job.spec, dir, comm);
+      const JobResult r = train_job(job.spec, dir, comm, hooks);
       if (r.preempted) return false;
       if (lead) {
         write_file_atomic(dir / "DONE",

@@ -2,6 +2,7 @@
 // pack, export-prior, slurm.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <iostream>
@@ -16,10 +17,11 @@
 #include "dist/communicator.h"
 #include "dist/group_communicator.h"
 #include "dist/launch_check.h"
+#include "dist/rank_agreement.h"
 #include "dist/mpi_communicator.h"
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
-#include "io/pack_lsr.h"
+#include "datasets/lsr_benchmark.h"
 #include "jobs/export_prior.h"
 #include "jobs/progress.h"
 #include "jobs/report.h"
@@ -28,6 +30,7 @@
 #include "slurm/slurm_spec.h"
 #include "tools/slurm_command.h"
 #include "trainer/stop_request.h"
+#include "trainer/test_hooks.h"
 
 #ifndef IPM_VERSION
 #define IPM_VERSION "0.0.0"
@@ -40,10 +43,7 @@ namespace {
 void check_same_suite(const ipm::Suite& suite, ipm::Communicator& world) {
   if (world.size() == 1) return;
   const int64_t h = static_cast<int64_t>(std::hash<std::string>{}(suite.resolved_toml) >> 1);
-  torch::Tensor lo = torch::tensor({-h}, torch::kInt64), hi = torch::tensor({h}, torch::kInt64);
-  world.allreduce_max(lo);
-  world.allreduce_max(hi);
-  IPM_CHECK(-lo.item<int64_t>() == hi.item<int64_t>(),
+  IPM_CHECK(ipm::same_on_all_ranks({h}, world),
             suite.file.string() << ": the ranks of this run were started with different suite "
                                    "files or contents; every rank must read the same suite");
 }
@@ -74,9 +74,7 @@ ipm::GroupBackend group_backend(const ipm::Suite& suite, ipm::Communicator& worl
   ipm::GroupBackend g = ipm::choose_group_backend(b, local_rank);
   // `auto` decides on each rank from the GPUs it sees; ranks that disagree (GPU nodes beside
   // CPU nodes) would build mismatched communicators and hang at their first collective.
-  torch::Tensor cuda = torch::tensor({int64_t{g.choice.cuda}, -int64_t{g.choice.cuda}});
-  world.allreduce_max(cuda);
-  if (cuda[0].item<int64_t>() != -cuda[1].item<int64_t>()) {
+  if (!ipm::same_on_all_ranks({int64_t{g.choice.cuda}}, world)) {
     g = ipm::GroupBackend{};
     g.choice.backend = "mpi";
     g.choice.note = "run.backend = \"auto\": some ranks see no GPU, so every rank uses MPI on "
@@ -84,6 +82,22 @@ ipm::GroupBackend group_backend(const ipm::Suite& suite, ipm::Communicator& worl
   }
   if (world.rank() == 0 && !g.choice.note.empty()) std::cerr << "ipm-dist: " << g.choice.note << "\n";
   return g;
+}
+
+// Failure injection for the end-to-end tests (tests/e2e/*_test.sh set these variables; no
+// user should): read here and nowhere else, and handed down to the driver as TestHooks.
+ipm::TestHooks test_hooks_from_environment() {
+  const auto value = [](const char* name) -> int64_t {
+    const char* v = std::getenv(name);
+    return v ? std::atoll(v) : -1;
+  };
+  ipm::TestHooks h;
+  h.abort_after_epoch = value("IPM_TEST_ABORT_AFTER_EPOCH");
+  h.fail_rank = value("IPM_TEST_FAIL_RANK");
+  h.reverse_ranking = value("IPM_TEST_REVERSE_RANKING") == 1;
+  h.stop_at_step = value("IPM_TEST_STOP_AT_STEP");
+  h.fake_done_rank = value("IPM_TEST_FAKE_DONE_RANK");
+  return h;
 }
 
 // How a run reaches its ranks: the world, a group communicator per color on the chosen
@@ -123,7 +137,7 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
     progress = std::make_unique<ipm::ProgressReporter>(suite, std::chrono::seconds(progress_s));
   }
   const ipm::SuiteOutcome out =
-      ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false, slice);
+      ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false, slice, test_hooks_from_environment());
   progress.reset();
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
                                         static_cast<int64_t>(out.failures.size()),
@@ -195,7 +209,7 @@ int main(int argc, char** argv) {
   idx->add_option("-o,--output", out_file, "HDF5 file to write")->required();
   idx->add_option("--num-classes", num_classes, "Number of classes")->capture_default_str();
   idx->add_option("--class-names", class_names, "Class names, in label order");
-  // Label super-resolution benchmark (io/pack_lsr.h): Fashion-MNIST textures laid out as
+  // Label super-resolution benchmark (datasets/lsr_benchmark.h): Fashion-MNIST textures laid out as
   // regions, per-pixel labels, NLCD-like coarse block labels and their co-occurrence matrix.
   CLI::App* lsr = pack->add_subcommand(
       "lsr", "Generate a label super-resolution benchmark from Fashion-MNIST IDX files");
@@ -216,7 +230,7 @@ int main(int argc, char** argv) {
   lsr->add_option("--seed", lsr_opt.seed, "Seed (the same options write the same file)")
       ->capture_default_str();
   lsr->add_flag("--color", lsr_opt.color,
-                "3-channel images, each class's texture tinted by its own colour (io/pack_lsr.h)");
+                "3-channel images, each class's texture tinted by its own colour (datasets/lsr_benchmark.h)");
 
   CLI::App* export_cmd = app.add_subcommand(
       "export-prior", "Write a trained job's q(l|x) over splits as /<split>/prior of a new data "
@@ -287,7 +301,7 @@ int main(int argc, char** argv) {
     }
     if (*lsr) {
       lsr_opt.idx_dir = lsr_dir;
-      ipm::pack_lsr(lsr_opt, out_file);
+      ipm::write_lsr_benchmark(lsr_opt, out_file);
       std::cout << "wrote " << out_file << "\n";
       return 0;
     }
