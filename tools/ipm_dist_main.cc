@@ -64,14 +64,15 @@ int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
 
 // run.backend, one for the whole run (a group's communicator serves all of its jobs), and
 // what it resolves to on this rank; `auto` falling back to MPI says so once.
-ipm::GroupBackend group_backend(const ipm::Suite& suite, ipm::Communicator& world,
-                                int local_rank) {
+ipm::GroupBackend group_backend(
+    const ipm::Suite& suite, ipm::Communicator& world,
+    const std::function<ipm::GroupBackend(const std::string&)>& choose) {
   const std::string& b = suite.jobs.front().spec.run.backend;
   for (const auto& j : suite.jobs) {
     IPM_CHECK(j.spec.run.backend == b,
               suite.file.string() << ": run.backend must be the same for every job");
   }
-  ipm::GroupBackend g = ipm::choose_group_backend(b, local_rank);
+  ipm::GroupBackend g = choose(b);
   // `auto` decides on each rank from the GPUs it sees; ranks that disagree (GPU nodes beside
   // CPU nodes) would build mismatched communicators and hang at their first collective.
   if (!ipm::same_on_all_ranks({int64_t{g.choice.cuda}}, world)) {
@@ -79,8 +80,17 @@ ipm::GroupBackend group_backend(const ipm::Suite& suite, ipm::Communicator& worl
     g.choice.backend = "mpi";
     g.choice.note = "run.backend = \"auto\": some ranks see no GPU, so every rank uses MPI on "
                     "the CPU";
+    g.choice.note_is_news = true;
   }
-  if (world.rank() == 0 && !g.choice.note.empty()) std::cerr << "ipm-dist: " << g.choice.note << "\n";
+  // A CPU build on a CPU node is the expected case and stays silent: say it only where a GPU
+  // is left idle (or a driver is too old), once.
+  // The first rank with news says it.
+  const int64_t none = -int64_t{world.size()};
+  torch::Tensor first = torch::tensor({g.choice.note_is_news ? -int64_t{world.rank()} : none});
+  world.allreduce_max(first);
+  if (first.item<int64_t>() == -int64_t{world.rank()} && !g.choice.note.empty()) {
+    std::cerr << "ipm-dist: " << g.choice.note << "\n";
+  }
   return g;
 }
 
@@ -106,7 +116,8 @@ struct Launch {
   std::unique_ptr<ipm::Communicator> world;
   std::function<std::unique_ptr<ipm::Communicator>(int color, const ipm::GroupBackend&)> split;
   std::function<std::unique_ptr<ipm::WorkCounter>()> counter;
-  int local_rank = 0;  // among the ranks on this node
+  // run.backend -> backend and device of this rank (collective under MPI).
+  std::function<ipm::GroupBackend(const std::string&)> choose_backend;
 };
 
 int run_command(const std::string& file, bool dry_run, int progress_s,
@@ -129,7 +140,7 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   }
   const int64_t per_job = ranks_per_job(suite, world.size());
   const int group = static_cast<int>(world.rank() / per_job);
-  const ipm::GroupBackend backend = group_backend(suite, world, launch.local_rank);
+  const ipm::GroupBackend backend = group_backend(suite, world, launch.choose_backend);
   std::unique_ptr<ipm::Communicator> comm = launch.split(group, backend);
   std::unique_ptr<ipm::WorkCounter> counter = launch.counter();
   std::unique_ptr<ipm::ProgressReporter> progress;
@@ -264,7 +275,9 @@ int main(int argc, char** argv) {
       rank = mpi->world_rank();
       ipm::announce_interrupts(rank == 0);
       launch.world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
-      launch.local_rank = mpi->local_rank();
+      launch.choose_backend = [](const std::string& b) {
+        return ipm::choose_world_backend(b, MPI_COMM_WORLD);
+      };
       launch.split = [&](int color, const ipm::GroupBackend& b) {
         MPI_Comm group;
         MPI_Comm_split(MPI_COMM_WORLD, color, rank, &group);
@@ -279,6 +292,7 @@ int main(int argc, char** argv) {
             torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(b.cuda_device)));
       };
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
+      launch.choose_backend = [](const std::string& b) { return ipm::choose_group_backend(b, 0); };
     }
     if (*run) {
       ipm::check_launch_matches_slurm(under_mpirun, launch.world->size(), launch.world->rank());
