@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/blas_check.h"
 #include "common/error.h"
 #include "common/process_tuning.h"
 #include "dist/communicator.h"
@@ -106,6 +107,7 @@ ipm::TestHooks test_hooks_from_environment() {
   h.fail_rank = value("IPM_TEST_FAIL_RANK");
   h.reverse_ranking = value("IPM_TEST_REVERSE_RANKING") == 1;
   h.stop_at_step = value("IPM_TEST_STOP_AT_STEP");
+  h.fake_done_rank = value("IPM_TEST_FAKE_DONE_RANK");
   return h;
 }
 
@@ -127,6 +129,11 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
+  if (world.rank() == 0 && ipm::is_reference_blas(ipm::sgemm_library())) {
+    std::cerr << "ipm-dist: warning: matrix products use the reference BLAS ("
+              << ipm::sgemm_library() << "), 25-100x slower than OpenBLAS: install "
+              << "libopenblas0-pthread (scripts/install-deps.sh)\n";
+  }
   if (dry_run) {  // lists jobs on rank 0; no collective follows, so any rank count will do
     ipm::LocalWorkCounter unused;
     if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true, slice);
@@ -272,6 +279,7 @@ int main(int argc, char** argv) {
     if (*run && ipm::launched_by_mpi()) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
       rank = mpi->world_rank();
+      ipm::announce_interrupts(rank == 0);
       launch.world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
       launch.choose_backend = [](const std::string& b) {
         return ipm::choose_world_backend(b, MPI_COMM_WORLD);
