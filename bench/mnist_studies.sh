@@ -17,7 +17,8 @@
 # Results go to ${WORK:-runs/mnist-studies}/<suite>/ (a rerun resumes: finished jobs stay).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-study=${1:?usage: bench/mnist_studies.sh fig3|batch|global|ranking|reference [EPOCHS] [SEEDS] [BUILD_DIR]}
+usage="bench/mnist_studies.sh fig3|batch|global|ranking|reference [EPOCHS] [SEEDS] [BUILD_DIR]"
+study=${1:?usage: $usage}
 epochs=${2:-5}
 seeds=${3:-0 1 2}
 build=${4:-$here/build}
@@ -37,7 +38,8 @@ suite() {
   seed_list=$(echo "$seeds" | tr -s ' ' ',' | sed 's/^,//; s/,$//')
   sed -e "s|^file = .*|file = \"$data\"|" -e "s|^output = .*|output = \"$work/$name\"|" \
       -e "s|^name = .*|name = \"$name\"|" \
-      -e "s|^epochs = .*|epochs = $epochs|" -e "s|^\"train.seed\" = .*|\"train.seed\" = [$seed_list]|" \
+      -e "s|^epochs = .*|epochs = $epochs|" \
+      -e "s|^\"train.seed\" = .*|\"train.seed\" = [$seed_list]|" \
       "$@" "$here/examples/$example.toml" > "$work/$name.toml"
   echo "$work/$name.toml"
 }
@@ -69,8 +71,9 @@ case $study in
     mpirun --oversubscribe -np "${RANKS:-4}" "$ipm" run $dry "$f"
     table "$work/mnist-batch-global" ;;
   reference)
+    sweep='"train.loss" = ["ce", "rq"]\n"train.batch" = [256, 32]'
     f=$(suite mnist-fig3 mnist-reference -e 's|^"prior.k" = .*|"prior.k" = [1]|' \
-                         -e 's|^"train.loss" = .*|"train.loss" = ["ce", "rq"]\n"train.batch" = [256, 32]|')
+                                         -e "s|^\"train.loss\" = .*|$sweep|")
     "$ipm" run $dry "$f"
     [ -z "$dry" ] || exit 0
     for seed in $seeds; do

@@ -894,13 +894,29 @@ TEST_F(IoTest, PackCsvVectorsWithTheLabelLastByNameAsFloat) {
   const ipm::H5Split tr(dir_ / "v.h5", "train", false), te(dir_ / "v.h5", "test", false);
   EXPECT_FALSE(tr.x_is_uint8());
   EXPECT_EQ(tr.sample_shape(), std::vector<int64_t>{2});
-  EXPECT_TRUE(SameTensor(tr.x({0, 1}), torch::tensor({0.5f, -2000.0f, 1.25f, 7.0f}).view({2, 2})));
+  const Tensor x = torch::tensor({0.5f, -2000.0f, 1.25f, 7.0f}).view({2, 2});
+  EXPECT_TRUE(SameTensor(tr.x({0, 1}), x));
   EXPECT_TRUE(SameTensor(tr.y({0, 1}), Rows({1, 0})));
   EXPECT_TRUE(SameTensor(te.x({0}), torch::tensor({3.0f, 4.0f}).view({1, 2})));
   // The same column by index from the end.
   o.label_column = "-1";
   ipm::pack_csv(o, dir_ / "w.h5");
   EXPECT_TRUE(SameTensor(ipm::H5Split(dir_ / "w.h5", "train", false).y({0, 1}), Rows({1, 0})));
+  // A label between the values: the values keep their order around it; no header line.
+  WriteBytes(dir_ / "m.csv", "10,2,20,30\n40,0,50,60\n");
+  o = ipm::CsvPackOptions{};
+  o.train = o.test = dir_ / "m.csv";
+  o.label_column = "1";
+  o.num_classes = 3;
+  ipm::pack_csv(o, dir_ / "m.h5");
+  const ipm::H5Split m(dir_ / "m.h5", "train", false);
+  const Tensor mx = torch::tensor({10.0f, 20.0f, 30.0f, 40.0f, 50.0f, 60.0f}).view({2, 3});
+  EXPECT_TRUE(SameTensor(m.x({0, 1}), mx / 255.0f));
+  EXPECT_TRUE(SameTensor(m.y({0, 1}), Rows({2, 0})));
+  // --header no keeps a first line of numbers as data; --header yes drops it.
+  o.header = ipm::CsvHeader::kYes;
+  ipm::pack_csv(o, dir_ / "m.h5");
+  EXPECT_EQ(ipm::H5Split(dir_ / "m.h5", "train", false).size(), 1);
 }
 
 TEST_F(IoTest, PackCsvRefusesBadFilesNamingFileAndLine) {
@@ -948,6 +964,10 @@ TEST_F(IoTest, PackCsvRefusesBadFilesNamingFileAndLine) {
   std::string msg = ErrorOf([&] { ipm::pack_csv(o, out); });
   EXPECT_CONTAINS(msg, (dir_ / "test.csv").string() + ":3: ragged row: 6 cells, expected 7");
   EXPECT_TRUE(Entries(outdir).empty()) << Join(Entries(outdir));
+  // --header no reads a header line as data, and says so.
+  o = FixtureCsv();
+  o.header = ipm::CsvHeader::kNo;
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "train.csv:1: column 1: 'label'");
   // Float storage refuses what float32 cannot hold.
   o = FixtureCsv();
   o.dtype = ipm::CsvDtype::kFloat32;

@@ -14,7 +14,8 @@ for split in ("train", "test"):
     x = f[split]["x"][...].reshape(len(f[split]["y"]), -1)
     y = f[split]["y"][...]
     with open(f"{split}.csv", "w") as out:
-        out.write("label," + ",".join(f"{r}x{c}" for r in range(1, 29) for c in range(1, 29)) + "\n")
+        names = (f"{r}x{c}" for r in range(1, 29) for c in range(1, 29))
+        out.write("label," + ",".join(names) + "\n")
         for label, row in zip(y, x):
             out.write(f"{label}," + ",".join(str(v) for v in row) + "\n")
 PY
