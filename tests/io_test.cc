@@ -6,6 +6,8 @@
 //   * errors name the file and what is at fault: missing file, garbage, truncated HDF5,
 //     missing split / dataset / attribute, mismatched rows, bad prior shape, bad labels, rows
 //     out of range;
+//   * rows appended in blocks (H5Writer::append_rows) across chunk boundaries read back as
+//     one write;
 //   * the writer is atomic: nothing at the target before commit(), nothing at all (no
 //     temporary) when destroyed without commit();
 //   * read_idx on gzip and plain IDX files written here with zlib, and its errors;
@@ -558,6 +560,37 @@ TEST_F(IoTest, WriterWithoutCommitLeavesNothing) {
   // Also when nothing at all was written.
   { ipm::H5Writer w(file); }
   EXPECT_TRUE(Entries(dir_).empty()) << "left behind: " << Join(Entries(dir_));
+}
+
+// Streaming writes: blocks of 3, 5 and 1 rows appended to datasets whose chunks hold 4 rows
+// (64 KiB rows), so blocks straddle chunks, read back like a tensor written whole.
+TEST_F(IoTest, AppendedRowsAcrossChunksReadBackLikeOneWrite) {
+  const Tensor x = torch::arange(9 * 16384, torch::kFloat32).view({9, 1, 128, 128});
+  const Tensor y = torch::tensor({4, 0, 3, 1, 2, 2, 0, 4, 1}, torch::kInt64);
+  {
+    ipm::H5Writer w(dir_ / "a.h5");
+    for (const std::string split : {"train", "test"}) {
+      w.create_split(split);
+      w.create_rows("/" + split + "/x", torch::kFloat32, {1, 128, 128});
+      w.create_rows("/" + split + "/y", torch::kInt64, {});
+      const std::vector<std::pair<int64_t, int64_t>> blocks = {{0, 3}, {3, 5}, {8, 1}};
+      for (const auto& [start, n] : blocks) {
+        w.append_rows("/" + split + "/x", x.narrow(0, start, n));
+        w.append_rows("/" + split + "/y", y.narrow(0, start, n));
+      }
+    }
+    w.set_attributes(5, {}, "test");
+    EXPECT_CONTAINS(ErrorOf([&] { w.append_rows("/train/x", y); }), "rank 1");
+    w.commit();
+  }
+  const std::vector<int64_t> rows = {8, 0, 3, 4, 7, 2};
+  for (const bool preload : {false, true}) {
+    const ipm::H5Split s(dir_ / "a.h5", "train", preload);
+    ASSERT_EQ(s.size(), 9);
+    EXPECT_EQ(s.sample_shape(), (std::vector<int64_t>{1, 128, 128}));
+    EXPECT_TRUE(SameTensor(s.x(rows), x.index_select(0, Rows(rows))));
+    EXPECT_TRUE(SameTensor(s.y(rows), y.index_select(0, Rows(rows))));
+  }
 }
 
 TEST_F(IoTest, CommitReplacesAnExistingFile) {
