@@ -45,6 +45,8 @@ enum RngStream : uint64_t {
   kStreamNegativePrior = 2,
   kStreamPartialPrior = 3,
   kStreamRankingPairs = 4,
+  kStreamLsrTrain = 101,  // datasets/lsr_benchmark.h: one generator per image of each split
+  kStreamLsrTest = 102,
 };
 
 // A permutation of [0, n) determined by (seed, epoch): Fisher-Yates on a HashRng.

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "common/error.h"
+#include "dist/cuda_driver.h"
 
 namespace ipm {
 
@@ -16,10 +17,20 @@ BackendChoice resolve_backend(const std::string& requested, const BackendOffer& 
   } else if (!offer.nccl_built) {
     why = "this ipm-dist was built without NCCL (-DIPM_WITH_NCCL=OFF, or CMake found no "
           "NCCL: README, GPU clusters)";
+  } else if (offer.cuda_devices <= 0 && offer.driver_cuda > 0 && offer.build_cuda > 0 &&
+             offer.driver_cuda / 1000 < offer.build_cuda / 1000) {
+    why = "the NVIDIA driver supports CUDA " + cuda_version_text(offer.driver_cuda) +
+          ", older than this build's CUDA " + cuda_version_text(offer.build_cuda) +
+          " (update the driver, or build against a LibTorch for CUDA " +
+          cuda_version_text(offer.driver_cuda) + ": docs/gpu-clusters.md)";
   } else if (offer.cuda_devices <= 0) {
     why = "no CUDA device is visible to this process (no GPU on this node, or "
           "CUDA_VISIBLE_DEVICES is empty)";
   }
+  // A GPU that this run leaves idle is news; a CPU build on a CPU node is the expected case.
+  const bool gpu_there = offer.driver_devices > 0 || offer.cuda_devices > 0 ||
+                         (offer.driver_cuda > 0 && offer.build_cuda > 0 &&
+                          offer.driver_cuda / 1000 < offer.build_cuda / 1000);
   if (requested == "nccl") {
     IPM_CHECK(why.empty(), "run.backend = \"nccl\": " << why
                                                      << "; use run.backend = \"mpi\" or \"auto\"");
@@ -28,7 +39,7 @@ BackendChoice resolve_backend(const std::string& requested, const BackendOffer& 
   IPM_CHECK(requested == "auto", "run.backend = \"" << requested
                                                     << "\" is unknown (expected auto, mpi, nccl)");
   if (why.empty()) return {"nccl", true, ""};
-  return {"mpi", false, "run.backend = \"auto\": using MPI on the CPU: " + why};
+  return {"mpi", false, "run.backend = \"auto\": using MPI on the CPU: " + why, gpu_there};
 }
 
 int choose_cuda_device(int local_rank, int device_count) {

@@ -13,19 +13,28 @@ struct BackendOffer {
   bool nccl_built = false;    // compiled with IPM_WITH_NCCL (implies a CUDA LibTorch)
   bool cuda_libtorch = false; // LibTorch has CUDA support (torch::cuda::is_available's build half)
   int cuda_devices = 0;       // devices visible to this process (torch::cuda::device_count)
+  // What the NVIDIA driver says (dist/cuda_driver.h), whatever LibTorch can use:
+  int driver_devices = 0;     // devices the driver shows this process (0: none, or no driver)
+  int driver_cuda = 0;        // CUDA version the driver supports (12040 = 12.4); 0: no driver
+  int build_cuda = 0;         // CUDA version this build's LibTorch was made for; 0: CPU-only
 };
 
 struct BackendChoice {
   std::string backend;  // "mpi" or "nccl"
   bool cuda = false;    // tensors (model, batches) live on a CUDA device
   std::string note;     // for `auto` falling back to MPI: one line saying so (else empty)
+  // Whether the note is news worth printing: a GPU is there but unused (a CPU build on a GPU
+  // node, a driver too old for this build's CUDA). A CPU build on a CPU node stays silent.
+  bool note_is_news = false;
 };
 
 // requested: the value of run.backend ("auto", "mpi" or "nccl").
 //   mpi  -> MPI on the CPU, always.
 //   nccl -> NCCL on CUDA devices; throws ipm::Error naming run.backend when the build has no
 //           NCCL or no CUDA device is visible.
-//   auto -> nccl when it would succeed, else mpi with a note saying why.
+//   auto -> nccl when it would succeed, else mpi with a note saying why (note_is_news when a
+//           GPU is present but cannot be used).
+// A driver older than build_cuda's major version is named as the reason (not "no GPU").
 BackendChoice resolve_backend(const std::string& requested, const BackendOffer& offer);
 
 // The CUDA device of the rank with this local rank, one rank per GPU:

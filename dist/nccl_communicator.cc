@@ -7,12 +7,15 @@
 #include <nccl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <sstream>
 #include <thread>
 
 #include "common/error.h"
+#include "dist/deadline_wait.h"
+#include "dist/job_start_barrier.h"
 #include "dist/mpi_communicator.h"
 #include "dist/ordered_collective.h"
 
@@ -86,16 +89,27 @@ class NcclCommunicator final : public Communicator {
     ncclUniqueId id;
     if (mpi_->rank() == 0) nccl_check(ncclGetUniqueId(&id), "ncclGetUniqueId", 0);
     MPI_Bcast(&id, sizeof(id), MPI_BYTE, 0, mpi_->comm());
-    nccl_check(ncclCommInitRank(&comm_, mpi_->size(), id, mpi_->rank()), "ncclCommInitRank",
-               mpi_->rank());
+    // Non-blocking: a peer that never connects (a wrong network interface, a firewall) turns
+    // into an error at the deadline instead of a hang.
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    const ncclResult_t rc = ncclCommInitRankConfig(&comm_, mpi_->size(), id, mpi_->rank(), &config);
+    if (rc != ncclInProgress) nccl_check(rc, "ncclCommInitRank", mpi_->rank());
+    wait_ready("ncclCommInitRank (NCCL set-up) on rank " + std::to_string(mpi_->rank()) +
+               " of " + std::to_string(mpi_->size()));
   }
   ~NcclCommunicator() override {
-    if (aborted_) return;
+    if (aborted_ || comm_ == nullptr) return;
     // Destroy waits for pending work; while an error unwinds, abort instead (never blocks).
     if (std::uncaught_exceptions() > 0) {
       ncclCommAbort(comm_);
-    } else {
+      return;
+    }
+    try {  // a non-blocking communicator finalizes asynchronously: wait, under the deadline
+      if (ncclCommFinalize(comm_) == ncclInProgress) wait_ready("ncclCommFinalize");
       ncclCommDestroy(comm_);
+    } catch (const std::exception& e) {  // wait_ready aborted it
+      std::fprintf(stderr, "ipm-dist: %s\n", e.what());
     }
   }
   int rank() const override { return mpi_->rank(); }
@@ -104,15 +118,15 @@ class NcclCommunicator final : public Communicator {
   torch::Device device() const override { return device_; }
 
   void allreduce_sum(torch::Tensor& t) override {
-    if (t.device().is_cpu()) return mpi_->allreduce_sum(t);
+    if (t.device().is_cpu()) return host([&] { mpi_->allreduce_sum(t); });
     allreduce(t, ncclSum);
   }
   void allreduce_max(torch::Tensor& t) override {
-    if (t.device().is_cpu()) return mpi_->allreduce_max(t);
+    if (t.device().is_cpu()) return host([&] { mpi_->allreduce_max(t); });
     allreduce(t, ncclMax);
   }
   void broadcast(torch::Tensor& t, int root) override {
-    if (t.device().is_cpu()) return mpi_->broadcast(t, root);
+    if (t.device().is_cpu()) return host([&] { mpi_->broadcast(t, root); });
     check(t);
     if (size() == 1) return;
     run(t, "broadcast", [&] {
@@ -122,6 +136,11 @@ class NcclCommunicator final : public Communicator {
   }
 
  private:
+  template <class Op>
+  void host(Op op) {  // a CPU tensor over MPI: a phase boundary (job_start_barrier.h)
+    op();
+    job_start_.after_host_collective();
+  }
   void check(const torch::Tensor& t) const {
     IPM_CHECK(t.device() == device_, "NCCL collective on a tensor on " << t.device()
                                          << "; this rank's communicator is on " << device_);
@@ -138,9 +157,34 @@ class NcclCommunicator final : public Communicator {
     });
     add_comm_time(t0, t.numel() * t.element_size());
   }
+  // Waits until the communicator's pending operation (set-up, an enqueue, finalize) is done;
+  // aborts it and throws on an NCCL error or at the deadline.
+  void wait_ready(const std::string& what) {
+    wait_with_deadline(
+        [this] {
+          ncclResult_t state = ncclSuccess;
+          const ncclResult_t rc = ncclCommGetAsyncError(comm_, &state);
+          AsyncState s;
+          if (rc != ncclSuccess) s.error = ncclGetErrorString(rc);
+          else if (state == ncclInProgress) s.pending = true;
+          else if (state != ncclSuccess) s.error = ncclGetErrorString(state);
+          return s;
+        },
+        [this] {
+          if (!aborted_) ncclCommAbort(comm_);
+          aborted_ = true;
+        },
+        timeout_, what,
+        "a peer that never connects is often NCCL choosing the wrong network interface: set "
+        "NCCL_SOCKET_IFNAME (e.g. =ib0 or =eth0) and NCCL_DEBUG=INFO to see its choice",
+        [] { std::this_thread::sleep_for(std::chrono::milliseconds(1)); });
+  }
   template <class Call>
   void run(torch::Tensor& t, const char* name, Call call) {
     IPM_CHECK(!aborted_, "the NCCL communicator of rank " << rank() << " was aborted earlier");
+    // The ranks meet (no deadline) before the first device collective of a job: slow data
+    // reads on one rank must not count against the collective's deadline.
+    job_start_.before_device_collective();
     c10::cuda::CUDAGuard guard(device_.index());
     std::ostringstream what;
     what << name << " of " << t.numel() << " " << t.scalar_type() << " on rank " << rank();
@@ -148,7 +192,14 @@ class NcclCommunicator final : public Communicator {
     run_ordered_collective(
         streams,
         [&] {
-          nccl_check(call(), name, rank());
+          const ncclResult_t rc = call();
+          // A non-blocking communicator may still be enqueuing: the kernel must be on the
+          // comm stream before the events that order it are recorded.
+          if (rc == ncclInProgress) {
+            wait_ready(std::string(name) + " enqueue on rank " + std::to_string(rank()));
+          } else {
+            nccl_check(rc, name, rank());
+          }
           // The allocator must not reuse t's memory before the comm stream is done with it.
           t.record_stream(comm_stream_);
         },
@@ -161,6 +212,7 @@ class NcclCommunicator final : public Communicator {
   std::chrono::seconds timeout_;
   ncclComm_t comm_ = nullptr;
   bool aborted_ = false;
+  JobStartBarrier job_start_{[this] { MPI_Barrier(mpi_->comm()); }};
 };
 
 }  // namespace

@@ -6,10 +6,12 @@
 #include "common/error.h"
 #include "io/h5_split.h"
 #include "io/h5_writer.h"
+#include "io/row_chunks.h"
 #include "jobs/suite.h"
 #include "priors/prior_check.h"
 #include "trainer/checkpoint.h"
 #include "trainer/small_cnn.h"
+#include "trainer/task.h"
 #include "trainer/train_common.h"
 
 namespace ipm {
@@ -25,11 +27,8 @@ struct SplitData {
 
 SplitData read_split(const H5Split& s, torch::nn::AnyModule* model, torch::ScalarType dtype) {
   std::vector<torch::Tensor> xs, ys, ps;
-  std::vector<int64_t> rows;
   torch::NoGradGuard no_grad;
-  for (int64_t b = 0; b < s.size(); b += kChunk) {
-    rows.clear();
-    for (int64_t i = b; i < std::min(b + kChunk, s.size()); ++i) rows.push_back(i);
+  for_each_row_chunk(0, s.size(), kChunk, [&](const std::vector<int64_t>& rows) {
     const torch::Tensor x = s.x(rows);
     xs.push_back(s.x_is_uint8() ? x.mul(255.0).round().to(torch::kUInt8) : x);
     ys.push_back(s.y(rows));
@@ -38,7 +37,7 @@ SplitData read_split(const H5Split& s, torch::nn::AnyModule* model, torch::Scala
       const torch::Tensor q = torch::softmax(logits.to(torch::kFloat64), 1);
       ps.push_back((q / q.sum(1, true)).to(torch::kFloat32));
     }
-  }
+  });
   SplitData d{torch::cat(xs), torch::cat(ys), {}};
   if (model != nullptr) {
     d.prior = torch::cat(ps);
@@ -68,7 +67,7 @@ void export_prior(const std::filesystem::path& job_dir, const std::vector<std::s
   // The job's final model, as train_job built it.
   const H5Split train(spec.data.file, spec.data.train, /*preload=*/false);
   // Per-image priors only: a segmentation job's q is [N, L, H, W].
-  IPM_CHECK(train.label_shape().empty(),
+  IPM_CHECK(task_kind(spec) != TaskKind::kSegmentation,
             train.where() << ": export-prior writes per-image priors; this job's labels are "
                              "per pixel (segmentation), which it does not support");
   torch::nn::AnyModule model =

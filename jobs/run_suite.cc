@@ -62,7 +62,7 @@ void validate_suite(const Suite& suite) {
 }
 
 SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
-                       bool dry_run, JobSlice slice) {
+                       bool dry_run, JobSlice slice, const TestHooks& hooks) {
   SuiteOutcome out;
   const bool lead = comm.rank() == 0;
   const std::filesystem::path jobs_dir = suite.output / "jobs";
@@ -107,7 +107,7 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
     }
     try {
       if (lead) claim_job_dir(dir, spec_to_toml(job.spec));
-      const JobResult r = train_job(job.spec, dir, comm);
+      const JobResult r = train_job(job.spec, dir, comm, hooks);
       if (r.preempted) {
         out.preempted = true;
         break;

@@ -14,6 +14,7 @@
 #include "dist/communicator.h"
 #include "dist/work_counter.h"
 #include "jobs/suite.h"
+#include "trainer/test_hooks.h"
 
 namespace ipm {
 
@@ -45,7 +46,8 @@ void validate_suite(const Suite& suite);
 // world). dry_run lists the jobs and their state and trains nothing. When a stop is
 // requested (trainer/stop_request.h) the group checkpoints the job in hand, takes no more
 // and returns with preempted set; a rerun resumes it.
+// `hooks` go to every job's train_job (failure injection for the end-to-end tests).
 SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& counter,
-                       bool dry_run, JobSlice slice = {});
+                       bool dry_run, JobSlice slice = {}, const TestHooks& hooks = {});
 
 }  // namespace ipm

@@ -70,11 +70,27 @@ std::string render_sbatch(const SlurmSpec& s, const SbatchPaths& p) {
     << "  [ -n \"$pid\" ] && kill -USR1 \"$pid\" 2>/dev/null\n"
     << "}\n"
     << "trap 'forward USR1' USR1\n"
-    << "trap 'forward TERM' TERM\n";
+    << "trap 'forward TERM' TERM\n"
+    << "# Every node must reach this binary and the libraries it loads (LibTorch, NCCL): an\n"
+    << "# install on a node-local disk of the submitting host is not there (docs/gpu-clusters.md).\n";
+  if (s.launcher == "mpirun") {
+    o << "if ! mpirun --map-by ppr:1:node \"$ipm\" --version > /dev/null; then\n";
+  } else {
+    // Its own task count: the batch environment's SLURM_NTASKS would ask for every rank.
+    o << "nodes=${SLURM_JOB_NUM_NODES:-1}\n"
+      << "if ! srun --nodes=\"$nodes\" --ntasks=\"$nodes\" --ntasks-per-node=1 --mpi=none \"$ipm\" "
+         "--version > /dev/null; then\n";
+  }
+  o << "  echo \"ipm-dist: $ipm (or a library it loads) does not start on every node of "
+       "${SLURM_JOB_NODELIST:-?}; install it where all nodes see it\" >&2\n"
+    << "  exit 1\n"
+    << "fi\n";
   if (s.launcher == "mpirun") {
     o << "mpirun -np \"$SLURM_NTASKS\" \"$ipm\" run \"$suite\"";
   } else {
-    o << "srun --mpi=pmix \"$ipm\" run \"$suite\"";
+    // srun does not inherit sbatch's --cpus-per-task (Slurm >= 22.05): without it, where
+    // Slurm binds tasks, every rank would get one core for its threads_per_rank threads.
+    o << "srun --mpi=pmix --cpus-per-task=" << s.cpus_per_task << " \"$ipm\" run \"$suite\"";
   }
   // Array task i trains the jobs j with j % array == i.
   if (s.array > 0) o << " --slice \"$SLURM_ARRAY_TASK_ID/" << s.array << "\"";

@@ -8,10 +8,14 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/error.h"
 #include "dist/backend_choice.h"
+#include "dist/deadline_wait.h"
+#include "dist/gpu_assignment.h"
+#include "dist/job_start_barrier.h"
 #include "dist/launch_check.h"
 #include "dist/ordered_collective.h"
 
@@ -172,6 +176,142 @@ TEST(OrderedCollective, AFailedLaunchNeverOrdersComputeAfterIt) {
                    std::chrono::seconds(1), "x", [] {}),
                ipm::Error);
   EXPECT_EQ(s.calls, std::vector<std::string>{"comm waits for compute"});
+}
+
+// Issue 14.5: a CPU build on a CPU node is the expected case: the note is kept (for logs
+// that want it) but is not news; it is where a GPU is left idle.
+TEST(ResolveBackend, AutoOnACpuBuildWithoutAGpuIsNotNews) {
+  EXPECT_FALSE(resolve_backend("auto", kCpuLibTorch).note_is_news);
+  EXPECT_FALSE(resolve_backend("auto", kNcclNoGpu).note_is_news);  // a CUDA build, no GPU
+  BackendOffer cpu_build_gpu_node = kCpuLibTorch;
+  cpu_build_gpu_node.driver_devices = 2;  // the driver shows 2 GPUs this build cannot use
+  EXPECT_TRUE(resolve_backend("auto", cpu_build_gpu_node).note_is_news);
+  EXPECT_TRUE(resolve_backend("auto", kCudaNoNccl).note_is_news);  // LibTorch sees 2 GPUs
+}
+
+// Item 10: an old driver is named as the reason, not "no GPU", and it is news.
+TEST(ResolveBackend, ADriverOlderThanTheBuildsCudaIsNamed) {
+  BackendOffer old_driver = kNcclNoGpu;  // LibTorch sees nothing: its runtime needs 13.x
+  old_driver.driver_devices = 4;
+  old_driver.driver_cuda = 12040;
+  old_driver.build_cuda = 13020;
+  const auto c = resolve_backend("auto", old_driver);
+  EXPECT_EQ(c.backend, "mpi");
+  EXPECT_TRUE(c.note_is_news);
+  EXPECT_NE(c.note.find("the NVIDIA driver supports CUDA 12.4, older than this build's CUDA "
+                        "13.2"), std::string::npos) << c.note;
+  EXPECT_EQ(c.note.find("no CUDA device"), std::string::npos) << c.note;
+  EXPECT_NE(ErrorOf([&] { resolve_backend("nccl", old_driver); }).find("CUDA 12.4"),
+            std::string::npos);
+  BackendOffer minor_newer = old_driver;  // 13.0 runs 13.2 (minor version compatibility)
+  minor_newer.driver_cuda = 13000;
+  EXPECT_NE(resolve_backend("auto", minor_newer).note.find("no CUDA device"), std::string::npos);
+}
+
+// Item 2: the GPU of each rank from every rank's node and visible devices (fake layouts).
+using ipm::RankGpus;
+const std::vector<std::string> kFourGpus = {"0000:1b:00.0", "0000:3b:00.0", "0000:5b:00.0",
+                                            "0000:7b:00.0"};
+
+TEST(AssignGpus, MpirunRanksSharingAllGpusTakeOneEach) {
+  std::vector<RankGpus> r;
+  for (int i = 0; i < 8; ++i) r.push_back({i, i < 4 ? "n1" : "n2", kFourGpus});
+  EXPECT_EQ(ipm::assign_gpus(r), (std::vector<int>{0, 1, 2, 3, 0, 1, 2, 3}));
+}
+
+TEST(AssignGpus, GpusPerTaskOneEachSeesItsOwn) {
+  std::vector<RankGpus> r;
+  for (int i = 0; i < 4; ++i) r.push_back({i, "n1", {kFourGpus[static_cast<size_t>(i)]}});
+  EXPECT_EQ(ipm::assign_gpus(r), (std::vector<int>{0, 0, 0, 0}));
+}
+
+TEST(AssignGpus, GpusPerTaskTwoNeverExceedsTheVisibleCount) {
+  // --gpus-per-task=2: ranks 0,1 see GPUs 0,1 and ranks 2,3 see 2,3 (local ranks 2, 3 would
+  // have been out of range under "device = local rank").
+  std::vector<RankGpus> r = {{0, "n1", {kFourGpus[0], kFourGpus[1]}},
+                             {1, "n1", {kFourGpus[0], kFourGpus[1]}},
+                             {2, "n1", {kFourGpus[2], kFourGpus[3]}},
+                             {3, "n1", {kFourGpus[2], kFourGpus[3]}}};
+  EXPECT_EQ(ipm::assign_gpus(r), (std::vector<int>{0, 1, 0, 1}));
+}
+
+TEST(AssignGpus, TwoRanksOnOneGpuAreRefusedNamingRanksAndOptions) {
+  // --gpus-per-node=1 --ntasks-per-node=2: both see the one GPU.
+  std::vector<RankGpus> r = {{0, "n1", {kFourGpus[0]}}, {1, "n1", {kFourGpus[0]}}};
+  const std::string msg = ErrorOf([&] { ipm::assign_gpus(r); });
+  EXPECT_NE(msg.find("ranks 0 and 1 on node n1 see the same 1 GPU (0000:1b:00.0)"),
+            std::string::npos) << msg;
+  EXPECT_NE(msg.find("--gpus-per-task=1"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("--ntasks-per-node equal to --gpus-per-node"), std::string::npos) << msg;
+  // The same bus ids on two nodes are two GPUs.
+  r[1].node = "n2";
+  EXPECT_EQ(ipm::assign_gpus(r), (std::vector<int>{0, 0}));
+}
+
+TEST(AssignGpus, OverlappingVisibleSetsThatWouldShareAGpuAreRefused) {
+  // A --gpu-bind map that shows rank 1 the GPU rank 0 takes.
+  std::vector<RankGpus> r = {{0, "n1", {kFourGpus[0], kFourGpus[1]}},
+                             {1, "n1", {kFourGpus[0]}}};
+  const std::string msg = ErrorOf([&] { ipm::assign_gpus(r); });
+  EXPECT_NE(msg.find("ranks 0 and 1 on node n1 would both use GPU 0000:1b:00.0"),
+            std::string::npos) << msg;
+  std::vector<RankGpus> cpu = {{0, "n1", {}}, {1, "n1", {}}};  // no GPU wanted: nothing
+  EXPECT_EQ(ipm::assign_gpus(cpu), (std::vector<int>{-1, -1}));
+}
+
+// Item 5: NCCL's non-blocking set-up waited for under the deadline (a scripted state source).
+TEST(WaitWithDeadline, PendingThenDoneReturns) {
+  int polls = 0, aborts = 0;
+  ipm::wait_with_deadline([&] { return ipm::AsyncState{polls < 3, ""}; }, [&] { ++aborts; },
+                          std::chrono::hours(1), "ncclCommInitRank", "hint", [&] { ++polls; });
+  EXPECT_EQ(polls, 3);
+  EXPECT_EQ(aborts, 0);
+}
+
+TEST(WaitWithDeadline, APeerThatNeverConnectsIsAbortedAtTheDeadline) {
+  int aborts = 0;
+  const std::string msg = ErrorOf([&] {
+    ipm::wait_with_deadline([] { return ipm::AsyncState{true, ""}; }, [&] { ++aborts; },
+                            std::chrono::milliseconds(30), "ncclCommInitRank on rank 1 of 2",
+                            "set NCCL_SOCKET_IFNAME", [] {
+                              std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                            });
+  });
+  EXPECT_EQ(aborts, 1);
+  EXPECT_NE(msg.find("ncclCommInitRank on rank 1 of 2 did not finish within 0.03 s "
+                     "(IPM_NCCL_TIMEOUT_S); set NCCL_SOCKET_IFNAME"), std::string::npos) << msg;
+}
+
+TEST(WaitWithDeadline, AnAsyncErrorAbortsAtOnce) {
+  int aborts = 0, polls = 0;
+  const std::string msg = ErrorOf([&] {
+    ipm::wait_with_deadline(
+        [&] { return polls < 2 ? ipm::AsyncState{true, ""} : ipm::AsyncState{false, "remote"}; },
+        [&] { ++aborts; }, std::chrono::hours(1), "init", "", [&] { ++polls; });
+  });
+  EXPECT_EQ(msg, "init failed: remote");
+  EXPECT_EQ(aborts, 1);
+}
+
+// Item 6: the first device collective after a host collective meets at a barrier.
+TEST(JobStartBarrier, FirstDeviceCollectiveOfEachPhaseMeetsTheGroup) {
+  std::vector<std::string> log;
+  ipm::JobStartBarrier gate([&] { log.push_back("barrier"); });
+  const auto device = [&] {
+    gate.before_device_collective();
+    log.push_back("nccl");
+  };
+  const auto host = [&] {
+    log.push_back("mpi");
+    gate.after_host_collective();
+  };
+  device();  // the first job's first all-reduce (before any host collective)
+  device();
+  host();    // the next job's hand-out (a CPU broadcast): the ranks then read data
+  device();
+  device();
+  EXPECT_EQ(log, (std::vector<std::string>{"barrier", "nccl", "nccl", "mpi", "barrier", "nccl",
+                                           "nccl"}));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "dist/global_normalizer.h"
 #include "dist/grad_reducer.h"
 #include "dist/mpi_communicator.h"
+#include "dist/rank_agreement.h"
 #include "losses/implicit_losses.h"
 #include "trainer/batch_slicer.h"
 
@@ -144,6 +145,15 @@ TEST(MpiCommunicator, CollectivesAndTheirAccounting) {
   EXPECT_TRUE(torch::equal(b, torch::full({4}, int64_t{5})));
   const auto stats = world().take_comm_stats();
   EXPECT_EQ(stats.calls, world().size() > 1 ? 1 : 0);  // broadcasts are not all-reduces
+}
+
+TEST(RankAgreement, EqualValuesAgreeAndOneRankThatDiffersIsSeenByAll) {
+  const int64_t big = int64_t{1} << 62;
+  EXPECT_TRUE(same_on_all_ranks({3, -7, 0, big}, world()));
+  // The last rank differs in one value, by one: every rank must say so (or, alone, agree).
+  const bool last = world().rank() == world().size() - 1;
+  EXPECT_EQ(same_on_all_ranks({3, last ? big + 1 : big}, world()), world().size() == 1);
+  EXPECT_EQ(same_on_all_ranks({last ? -1 : 0}, world()), world().size() == 1);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdio>
 #include <memory>
 
 #include "common/error.h"
@@ -21,28 +22,14 @@
 namespace ipm {
 namespace {
 
-int g_local_rank = 0;
+// The world's NCCL communicator, owned by main() (destroyed before MPI_Finalize), or null
+// when any rank cannot run one: skipping is decided by all ranks together, so no rank waits
+// in a collective that another skipped.
+Communicator* g_nccl = nullptr;
+MpiCommunicator* g_mpi_world = nullptr;
 
-// The world's NCCL communicator, or null when this node cannot run one.
-Communicator* nccl() {
-  static std::unique_ptr<Communicator> comm = [] () -> std::unique_ptr<Communicator> {
-    try {
-      const GroupBackend b = choose_group_backend("nccl", g_local_rank);
-      MPI_Comm dup;
-      MPI_Comm_dup(MPI_COMM_WORLD, &dup);
-      return make_group_communicator(b, dup);
-    } catch (const Error& e) {
-      std::fprintf(stderr, "nccl_test: skipping: %s\n", e.what());
-      return nullptr;
-    }
-  }();
-  return comm.get();
-}
-
-MpiCommunicator& mpi_world() {
-  static MpiCommunicator comm(MPI_COMM_WORLD);
-  return comm;
-}
+Communicator* nccl() { return g_nccl; }
+MpiCommunicator& mpi_world() { return *g_mpi_world; }
 
 #define NEED_NCCL()                                 \
   if (!nccl()) GTEST_SKIP() << "no GPU / NCCL here"; \
@@ -112,16 +99,38 @@ TEST(NcclCommunicator, CpuTensorsGoOverMpi) {
 }  // namespace
 }  // namespace ipm
 
+// Every rank gets the same answer (choose_world_backend is collective); returns null on all
+// ranks when any cannot run NCCL, printing the reason once.
+std::unique_ptr<ipm::Communicator> make_world_nccl(int rank) {
+  ipm::GroupBackend b;
+  try {
+    b = ipm::choose_world_backend("nccl", MPI_COMM_WORLD);
+  } catch (const ipm::Error& e) {
+    if (rank == 0) std::fprintf(stderr, "nccl_test: skipping: %s\n", e.what());
+    return nullptr;
+  }
+  MPI_Comm dup;
+  MPI_Comm_dup(MPI_COMM_WORLD, &dup);
+  return ipm::make_group_communicator(b, dup);
+}
+
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  ipm::MpiRuntime mpi(&argc, &argv);
-  ipm::g_local_rank = mpi.local_rank();
+  ipm::MpiRuntime mpi(&argc, &argv);  // outlives every communicator below
   if (mpi.world_rank() != 0) {
     auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
     delete listeners.Release(listeners.default_result_printer());
   }
-  const int rc = RUN_ALL_TESTS();
-  int worst = rc;
-  MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  int worst = 0;
+  {
+    ipm::MpiCommunicator world(MPI_COMM_WORLD);
+    std::unique_ptr<ipm::Communicator> nccl = make_world_nccl(mpi.world_rank());
+    ipm::g_mpi_world = &world;
+    ipm::g_nccl = nccl.get();
+    const int rc = RUN_ALL_TESTS();
+    MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    ipm::g_nccl = nullptr;
+    ipm::g_mpi_world = nullptr;
+  }  // the NCCL communicator is destroyed here, before MPI_Finalize
   return worst;
 }

@@ -7,6 +7,8 @@
 //     Slurm's time formats; defaults; a warning signal longer than the time limit refused;
 //   * golden scripts for a CPU cluster and for 2 nodes x 4 GPUs, byte for byte
 //     (regenerate: IPM_UPDATE_GOLDEN=1 ./slurm_test, then review the diff);
+//   * srun gets --cpus-per-task; the GPU request follows run.backend, inconsistent tables
+//     are refused; the script checks that every node starts the binary before the launch;
 //   * --array: one slice of the suite per array task, one log per task;
 //   * the rendered script run by bash with fake srun/scontrol: hostile paths arrive as exactly
 //     one argument each, exit 75 leads to `scontrol requeue $SLURM_JOB_ID`, other codes pass;
@@ -26,6 +28,7 @@
 #include <gtest/gtest.h>
 
 #include "slurm/sbatch_script.h"
+#include "slurm/slurm_gpus.h"
 #include "slurm/shell_quote.h"
 #include "slurm/slurm_spec.h"
 #include "test_util.h"
@@ -269,12 +272,70 @@ TEST_F(SlurmTest, GoldenTwoNodesFourGpus) {
   expect_golden("gpu_2x4.sbatch", ipm::render_sbatch(gpu_2x4(), golden_paths("rq-vs-ce")));
 }
 
+// An nccl suite with no GPU keys in its [slurm] table: one GPU per task, asked for.
+TEST_F(SlurmTest, GoldenNcclSuiteAsksOneGpuPerTask) {
+  SlurmSpec s;
+  ipm::set_slurm_value(s, "partition", "gpu", "");
+  ipm::set_slurm_value(s, "nodes", "2", "");
+  EXPECT_EQ(ipm::finish_slurm_gpus(s, "nccl", /*ranks_per_job=*/4, "nccl.toml: [slurm]"), "");
+  ipm::finish_slurm_spec(s, "nccl-sweep", 4, 6);
+  expect_golden("nccl_derived.sbatch", ipm::render_sbatch(s, golden_paths("nccl-sweep")));
+}
+
 TEST_F(SlurmTest, MpirunLauncherUsesTheAllocationsTasks) {
   SlurmSpec s = cpu_cluster();
   ipm::set_slurm_value(s, "launcher", "mpirun", "--launcher");
   const std::string text = ipm::render_sbatch(s, golden_paths("x"));
   EXPECT_CONTAINS(text, "\nmpirun -np \"$SLURM_NTASKS\" \"$ipm\" run \"$suite\" &\n");
   EXPECT_EQ(text.find("srun"), std::string::npos);
+}
+
+// srun does not inherit sbatch's --cpus-per-task (Slurm >= 22.05): the script passes it.
+TEST_F(SlurmTest, SrunGetsTheCpusPerTaskOfTheAllocation) {
+  const std::string text = ipm::render_sbatch(cpu_cluster(), golden_paths("x"));
+  EXPECT_CONTAINS(text, "#SBATCH --cpus-per-task=4\n");
+  EXPECT_CONTAINS(text, "\nsrun --mpi=pmix --cpus-per-task=4 \"$ipm\" run \"$suite\" &\n");
+}
+
+// run.backend decides the GPU request: one rank per GPU for nccl (and auto with GPUs).
+TEST_F(SlurmTest, GpusFollowTheBackend) {
+  SlurmSpec nccl;  // neither count given: ranks_per_job of each
+  EXPECT_EQ(ipm::finish_slurm_gpus(nccl, "nccl", 4, "s.toml: [slurm]"), "");
+  ipm::finish_slurm_spec(nccl, "n", 4, 2);
+  EXPECT_EQ(nccl.ntasks_per_node, 4);
+  EXPECT_EQ(nccl.gpus_per_node, 4);
+  EXPECT_CONTAINS(ipm::render_sbatch(nccl, golden_paths("n")), "#SBATCH --gpus-per-node=4\n");
+  SlurmSpec from_gpus;  // gpus_per_node given: as many tasks
+  ipm::set_slurm_value(from_gpus, "gpus_per_node", "8", "");
+  ipm::finish_slurm_gpus(from_gpus, "nccl", 2, "s.toml: [slurm]");
+  EXPECT_EQ(from_gpus.ntasks_per_node, 8);
+  SlurmSpec from_tasks;  // ntasks_per_node given: as many GPUs
+  ipm::set_slurm_value(from_tasks, "ntasks_per_node", "2", "");
+  ipm::finish_slurm_gpus(from_tasks, "auto", 2, "s.toml: [slurm]");
+  EXPECT_EQ(from_tasks.gpus_per_node, 0);  // auto without GPUs: none asked for...
+  EXPECT_CONTAINS(ipm::finish_slurm_gpus(from_tasks, "auto", 2, "s.toml: [slurm]"),
+                  "asks for no GPU, so the ranks train on the CPU");  // ...and said so
+  ipm::finish_slurm_gpus(from_tasks, "nccl", 2, "s.toml: [slurm]");
+  EXPECT_EQ(from_tasks.gpus_per_node, 2);
+  SlurmSpec cpu_part;
+  ipm::set_slurm_value(cpu_part, "partition", "cpu", "");
+  EXPECT_CONTAINS(ipm::finish_slurm_gpus(cpu_part, "auto", 1, "w"), "on partition cpu");
+}
+
+TEST_F(SlurmTest, InconsistentGpuTablesAreRefused) {
+  SlurmSpec two_per_gpu;
+  ipm::set_slurm_value(two_per_gpu, "gpus_per_node", "1", "");
+  ipm::set_slurm_value(two_per_gpu, "ntasks_per_node", "2", "");
+  for (const char* b : {"nccl", "auto"}) {
+    SlurmSpec s = two_per_gpu;
+    EXPECT_CONTAINS(ErrorOf([&] { ipm::finish_slurm_gpus(s, b, 2, "s.toml: [slurm]"); }),
+                    "s.toml: [slurm]: gpus_per_node = 1 but ntasks_per_node = 2: run.backend = \"" +
+                        std::string(b) + "\" runs one rank per GPU");
+  }
+  SlurmSpec mpi_gpus;
+  ipm::set_slurm_value(mpi_gpus, "gpus_per_node", "4", "");
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::finish_slurm_gpus(mpi_gpus, "mpi", 1, "s.toml: [slurm]"); }),
+                  "s.toml: [slurm]: gpus_per_node = 4 with run.backend = \"mpi\"");
 }
 
 TEST_F(SlurmTest, ArrayTasksTakeSlicesOfTheSuite) {
@@ -290,6 +351,11 @@ TEST_F(SlurmTest, ArrayTasksTakeSlicesOfTheSuite) {
   EXPECT_CONTAINS(set_error("array", "1001"), "at most 1000 array tasks");
 }
 
+// The fake launchers' answer to the script's start-up check (`srun ... ipm-dist --version`
+// on every node): recorded in version_check, then success.
+const std::string kVersionCheck =
+    "if [ \"${@: -1}\" = --version ]; then printf '%s\\0' \"$@\" > version_check; exit 0; fi\n";
+
 // The script itself under bash, with srun and scontrol replaced by recorders.
 class ScriptRun : public SlurmTest {
  protected:
@@ -297,7 +363,8 @@ class ScriptRun : public SlurmTest {
   int run_script(int srun_rc) {
     fs::create_directories(dir_ / "bin");
     write_file(dir_ / "bin" / "srun",
-               "#!/bin/bash\nprintf '%s\\0' \"$@\" > srun_args\nexit " + std::to_string(srun_rc) +
+               "#!/bin/bash\n" + kVersionCheck +
+                   "printf '%s\\0' \"$@\" > srun_args\nexit " + std::to_string(srun_rc) +
                    "\n", true);
     write_file(dir_ / "bin" / "scontrol", "#!/bin/bash\necho \"$@\" > scontrol_args\n", true);
     write_file(dir_ / "bin" / "date", "#!/bin/bash\necho DATE\n", true);
@@ -314,8 +381,13 @@ class ScriptRun : public SlurmTest {
 TEST_F(ScriptRun, HostilePathsReachTheLauncherIntact) {
   EXPECT_EQ(run_script(0), 0) << read_file(dir_ / "stderr.txt");
   const std::string args = read_file(dir_ / "srun_args");
-  EXPECT_EQ(args, std::string("--mpi=pmix\0", 11) + paths_.ipm_dist + '\0' + "run" + '\0' +
-                      paths_.suite + '\0');
+  EXPECT_EQ(args, std::string("--mpi=pmix\0--cpus-per-task=4\0", 29) + paths_.ipm_dist + '\0' +
+                      "run" + '\0' + paths_.suite + '\0');
+  // Before the launch: one task per node starts the binary (it and its libraries are there).
+  EXPECT_EQ(read_file(dir_ / "version_check"),
+            std::string("--nodes=1\0--ntasks=1\0--ntasks-per-node=1\0--mpi=none\0", 52) +
+                paths_.ipm_dist + '\0' +
+                "--version" + '\0');
   EXPECT_FALSE(fs::exists(dir_ / "pwned")) << "a path was executed";
   EXPECT_FALSE(fs::exists(dir_ / "scontrol_args")) << "requeued a job that finished";
   // The #SBATCH lines carry the hostile values on one line each, quoted for sbatch.
@@ -339,7 +411,8 @@ class SignalRun : public ScriptRun {
     fs::remove(dir_ / "srun_args");
     // A launcher that runs until USR1, then exits as ipm-dist does after its checkpoint.
     write_file(dir_ / "bin" / "srun",
-               "#!/bin/bash\ntrap 'echo USR1 > srun_got; kill $s; exit 75' USR1\n"
+               "#!/bin/bash\n" + kVersionCheck +
+                   "trap 'echo USR1 > srun_got; kill $s; exit 75' USR1\n"
                "sleep 20 & s=$!\ntouch srun_ready\nwait\n", true);
     return run_bash("bash ./job.sbatch > job.out 2>&1 & p=$!\n"
                     "for i in $(seq 200); do [ -e srun_ready ] && break; sleep 0.05; done\n"
@@ -359,6 +432,15 @@ TEST_F(SignalRun, TermCheckpointsWithoutRequeue) {
   EXPECT_EQ(read_file(dir_ / "srun_got"), "USR1\n");
   EXPECT_FALSE(fs::exists(dir_ / "scontrol_args")) << "a scancel'ed job came back";
   EXPECT_CONTAINS(read_file(dir_ / "job.out"), "not requeued");
+}
+
+TEST_F(ScriptRun, ABinaryMissingOnANodeStopsBeforeTheLaunch) {
+  run_script(0);
+  write_file(dir_ / "bin" / "srun",
+             "#!/bin/bash\n[ \"${@: -1}\" = --version ] && exit 127\ntouch launched\n", true);
+  EXPECT_EQ(run_bash("exec bash ./job.sbatch", "SLURM_JOB_ID=1 SLURM_JOB_NODELIST='n[1-2]'"), 1);
+  EXPECT_FALSE(fs::exists(dir_ / "launched"));
+  EXPECT_CONTAINS(read_file(dir_ / "stderr.txt"), "does not start on every node of n[1-2]");
 }
 
 TEST_F(ScriptRun, OtherFailuresPassThroughWithoutRequeue) {

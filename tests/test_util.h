@@ -1,10 +1,13 @@
 // Helpers shared by the unit tests.
-// defines: ErrorOf, EXPECT_CONTAINS
+// defines: ErrorOf, EXPECT_CONTAINS, FreshTempDir
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <exception>
+#include <filesystem>
 #include <string>
 
 #include "common/error.h"
@@ -31,3 +34,12 @@ std::string ErrorOf(F&& f) {
     EXPECT_NE(h_.find(n_), std::string::npos) << "'" << h_ << "' does not contain '" \
                                               << n_ << "'";                            \
   } while (0)
+
+// An empty directory of this process under the system's temporary directory.
+inline std::filesystem::path FreshTempDir(const std::string& name) {
+  const auto d = std::filesystem::temp_directory_path() /
+                 (name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}

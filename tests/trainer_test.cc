@@ -22,11 +22,7 @@ namespace ipm {
 namespace {
 
 std::filesystem::path temp_dir(const std::string& name) {
-  const auto d = std::filesystem::temp_directory_path() /
-                 ("ipm_trainer_test_" + name + "_" + std::to_string(::getpid()));
-  std::filesystem::remove_all(d);
-  std::filesystem::create_directories(d);
-  return d;
+  return FreshTempDir("ipm_trainer_test_" + name);
 }
 
 TEST(SmallCnn, HasThePapersParameterCountAndShapes) {

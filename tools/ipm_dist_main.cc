@@ -2,6 +2,7 @@
 // pack, export-prior, slurm.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <memory>
 #include <iostream>
@@ -15,10 +16,11 @@
 #include "dist/communicator.h"
 #include "dist/group_communicator.h"
 #include "dist/launch_check.h"
+#include "dist/rank_agreement.h"
 #include "dist/mpi_communicator.h"
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
-#include "io/pack_lsr.h"
+#include "datasets/lsr_benchmark.h"
 #include "jobs/export_prior.h"
 #include "jobs/progress.h"
 #include "jobs/report.h"
@@ -28,6 +30,7 @@
 #include "tools/pack_csv_command.h"
 #include "tools/slurm_command.h"
 #include "trainer/stop_request.h"
+#include "trainer/test_hooks.h"
 
 #ifndef IPM_VERSION
 #define IPM_VERSION "0.0.0"
@@ -40,10 +43,7 @@ namespace {
 void check_same_suite(const ipm::Suite& suite, ipm::Communicator& world) {
   if (world.size() == 1) return;
   const int64_t h = static_cast<int64_t>(std::hash<std::string>{}(suite.resolved_toml) >> 1);
-  torch::Tensor lo = torch::tensor({-h}, torch::kInt64), hi = torch::tensor({h}, torch::kInt64);
-  world.allreduce_max(lo);
-  world.allreduce_max(hi);
-  IPM_CHECK(-lo.item<int64_t>() == hi.item<int64_t>(),
+  IPM_CHECK(ipm::same_on_all_ranks({h}, world),
             suite.file.string() << ": the ranks of this run were started with different suite "
                                    "files or contents; every rank must read the same suite");
 }
@@ -64,26 +64,49 @@ int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
 
 // run.backend, one for the whole run (a group's communicator serves all of its jobs), and
 // what it resolves to on this rank; `auto` falling back to MPI says so once.
-ipm::GroupBackend group_backend(const ipm::Suite& suite, ipm::Communicator& world,
-                                int local_rank) {
+ipm::GroupBackend group_backend(
+    const ipm::Suite& suite, ipm::Communicator& world,
+    const std::function<ipm::GroupBackend(const std::string&)>& choose) {
   const std::string& b = suite.jobs.front().spec.run.backend;
   for (const auto& j : suite.jobs) {
     IPM_CHECK(j.spec.run.backend == b,
               suite.file.string() << ": run.backend must be the same for every job");
   }
-  ipm::GroupBackend g = ipm::choose_group_backend(b, local_rank);
+  ipm::GroupBackend g = choose(b);
   // `auto` decides on each rank from the GPUs it sees; ranks that disagree (GPU nodes beside
   // CPU nodes) would build mismatched communicators and hang at their first collective.
-  torch::Tensor cuda = torch::tensor({int64_t{g.choice.cuda}, -int64_t{g.choice.cuda}});
-  world.allreduce_max(cuda);
-  if (cuda[0].item<int64_t>() != -cuda[1].item<int64_t>()) {
+  if (!ipm::same_on_all_ranks({int64_t{g.choice.cuda}}, world)) {
     g = ipm::GroupBackend{};
     g.choice.backend = "mpi";
     g.choice.note = "run.backend = \"auto\": some ranks see no GPU, so every rank uses MPI on "
                     "the CPU";
+    g.choice.note_is_news = true;
   }
-  if (world.rank() == 0 && !g.choice.note.empty()) std::cerr << "ipm-dist: " << g.choice.note << "\n";
+  // A CPU build on a CPU node is the expected case and stays silent: say it only where a GPU
+  // is left idle (or a driver is too old), once.
+  // The first rank with news says it.
+  const int64_t none = -int64_t{world.size()};
+  torch::Tensor first = torch::tensor({g.choice.note_is_news ? -int64_t{world.rank()} : none});
+  world.allreduce_max(first);
+  if (first.item<int64_t>() == -int64_t{world.rank()} && !g.choice.note.empty()) {
+    std::cerr << "ipm-dist: " << g.choice.note << "\n";
+  }
   return g;
+}
+
+// Failure injection for the end-to-end tests (tests/e2e/*_test.sh set these variables; no
+// user should): read here and nowhere else, and handed down to the driver as TestHooks.
+ipm::TestHooks test_hooks_from_environment() {
+  const auto value = [](const char* name) -> int64_t {
+    const char* v = std::getenv(name);
+    return v ? std::atoll(v) : -1;
+  };
+  ipm::TestHooks h;
+  h.abort_after_epoch = value("IPM_TEST_ABORT_AFTER_EPOCH");
+  h.fail_rank = value("IPM_TEST_FAIL_RANK");
+  h.reverse_ranking = value("IPM_TEST_REVERSE_RANKING") == 1;
+  h.stop_at_step = value("IPM_TEST_STOP_AT_STEP");
+  return h;
 }
 
 // How a run reaches its ranks: the world, a group communicator per color on the chosen
@@ -92,7 +115,8 @@ struct Launch {
   std::unique_ptr<ipm::Communicator> world;
   std::function<std::unique_ptr<ipm::Communicator>(int color, const ipm::GroupBackend&)> split;
   std::function<std::unique_ptr<ipm::WorkCounter>()> counter;
-  int local_rank = 0;  // among the ranks on this node
+  // run.backend -> backend and device of this rank (collective under MPI).
+  std::function<ipm::GroupBackend(const std::string&)> choose_backend;
 };
 
 int run_command(const std::string& file, bool dry_run, int progress_s,
@@ -110,7 +134,7 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   }
   const int64_t per_job = ranks_per_job(suite, world.size());
   const int group = static_cast<int>(world.rank() / per_job);
-  const ipm::GroupBackend backend = group_backend(suite, world, launch.local_rank);
+  const ipm::GroupBackend backend = group_backend(suite, world, launch.choose_backend);
   std::unique_ptr<ipm::Communicator> comm = launch.split(group, backend);
   std::unique_ptr<ipm::WorkCounter> counter = launch.counter();
   std::unique_ptr<ipm::ProgressReporter> progress;
@@ -118,7 +142,7 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
     progress = std::make_unique<ipm::ProgressReporter>(suite, std::chrono::seconds(progress_s));
   }
   const ipm::SuiteOutcome out =
-      ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false, slice);
+      ipm::run_suite(suite, *comm, *counter, /*dry_run=*/false, slice, test_hooks_from_environment());
   progress.reset();
   torch::Tensor counts = torch::tensor({int64_t{out.trained}, int64_t{out.done_before},
                                         static_cast<int64_t>(out.failures.size()),
@@ -192,7 +216,7 @@ int main(int argc, char** argv) {
   idx->add_option("--class-names", class_names, "Class names, in label order");
   PackCsvCommand pack_csv;
   add_pack_csv_command(*pack, pack_csv);
-  // Label super-resolution benchmark (io/pack_lsr.h): Fashion-MNIST textures laid out as
+  // Label super-resolution benchmark (datasets/lsr_benchmark.h): Fashion-MNIST textures laid out as
   // regions, per-pixel labels, NLCD-like coarse block labels and their co-occurrence matrix.
   CLI::App* lsr = pack->add_subcommand(
       "lsr", "Generate a label super-resolution benchmark from Fashion-MNIST IDX files");
@@ -213,7 +237,7 @@ int main(int argc, char** argv) {
   lsr->add_option("--seed", lsr_opt.seed, "Seed (the same options write the same file)")
       ->capture_default_str();
   lsr->add_flag("--color", lsr_opt.color,
-                "3-channel images, each class's texture tinted by its own colour (io/pack_lsr.h)");
+                "3-channel images, each class's texture tinted by its own colour (datasets/lsr_benchmark.h)");
 
   CLI::App* export_cmd = app.add_subcommand(
       "export-prior", "Write a trained job's q(l|x) over splits as /<split>/prior of a new data "
@@ -246,7 +270,9 @@ int main(int argc, char** argv) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
       rank = mpi->world_rank();
       launch.world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
-      launch.local_rank = mpi->local_rank();
+      launch.choose_backend = [](const std::string& b) {
+        return ipm::choose_world_backend(b, MPI_COMM_WORLD);
+      };
       launch.split = [&](int color, const ipm::GroupBackend& b) {
         MPI_Comm group;
         MPI_Comm_split(MPI_COMM_WORLD, color, rank, &group);
@@ -261,6 +287,7 @@ int main(int argc, char** argv) {
             torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(b.cuda_device)));
       };
       launch.counter = [] { return std::make_unique<ipm::LocalWorkCounter>(); };
+      launch.choose_backend = [](const std::string& b) { return ipm::choose_group_backend(b, 0); };
     }
     if (*run) {
       ipm::check_launch_matches_slurm(under_mpirun, launch.world->size(), launch.world->rank());
@@ -284,7 +311,7 @@ int main(int argc, char** argv) {
     if (*pack_csv.app) return run_pack_csv_command(pack_csv);
     if (*lsr) {
       lsr_opt.idx_dir = lsr_dir;
-      ipm::pack_lsr(lsr_opt, out_file);
+      ipm::write_lsr_benchmark(lsr_opt, out_file);
       std::cout << "wrote " << out_file << "\n";
       return 0;
     }

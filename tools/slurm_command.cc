@@ -10,6 +10,7 @@
 #include "jobs/suite.h"
 #include "slurm/sbatch_script.h"
 #include "slurm/sbatch_submit.h"
+#include "slurm/slurm_gpus.h"
 #include "slurm/slurm_spec.h"
 
 namespace {
@@ -24,7 +25,8 @@ const Override kOverrides[] = {
     {"--nodes", "nodes", "Nodes (default 1)"},
     {"--ntasks-per-node", "ntasks_per_node", "Ranks per node (default run.ranks_per_job)"},
     {"--cpus-per-task", "cpus_per_task", "CPUs per rank (default run.threads_per_rank)"},
-    {"--gpus-per-node", "gpus_per_node", "GPUs per node (default none)"},
+    {"--gpus-per-node", "gpus_per_node",
+     "GPUs per node (default: ntasks_per_node for run.backend = \"nccl\", else none)"},
     {"--time", "time", "Time limit: minutes, HH:MM:SS, D-HH:MM:SS ... (default 01:00:00)"},
     {"--partition", "partition", "Partition"},
     {"--account", "account", "Account"},
@@ -75,6 +77,14 @@ int run_slurm_command(const SlurmCommand& cmd) {
   const int64_t per_job = suite.jobs.front().spec.run.ranks_per_job;
   int64_t threads = 1;
   for (const auto& j : suite.jobs) threads = std::max(threads, j.spec.run.threads_per_rank);
+  // The GPU request follows run.backend (one for the whole run, as `ipm-dist run` checks).
+  const std::string& backend = suite.jobs.front().spec.run.backend;
+  for (const auto& j : suite.jobs) {
+    IPM_CHECK(j.spec.run.backend == backend,
+              suite.file.string() << ": run.backend must be the same for every job");
+  }
+  const std::string gpu_note =
+      ipm::finish_slurm_gpus(spec, backend, per_job, suite.file.string() + ": [slurm]");
   ipm::finish_slurm_spec(spec, suite.name, per_job, threads);
   const int64_t tasks = spec.nodes * spec.ntasks_per_node;
   IPM_CHECK(tasks % per_job == 0,
@@ -105,6 +115,7 @@ int run_slurm_command(const SlurmCommand& cmd) {
   std::filesystem::create_directories(dir);
   ipm::write_file_atomic(script, text);
   std::cout << "wrote " << script.string() << "\n";
+  if (!gpu_note.empty()) std::cerr << "ipm-dist: note: " << gpu_note << "\n";
   if (cmd.submit) {
     const std::string id = ipm::submit_sbatch(script.string());
     std::cout << "submitted batch job " << id << "\nlog: " << log.string()

@@ -6,7 +6,7 @@
 #include "io/h5_pairs.h"
 #include "losses/pair_losses.h"
 #include "trainer/small_cnn.h"
-#include "trainer/test_hooks.h"
+#include "trainer/classification_task.h"
 
 namespace ipm {
 
@@ -62,48 +62,59 @@ std::unique_ptr<RankedPairs> make_job_pairs(const JobSpec& spec, const H5Split& 
       make_ranked_pairs(train.y(rows), train.num_classes(), spec.prior.pairs, spec.prior.seed));
 }
 
-EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedPairs& pairs,
-                           const std::vector<int64_t>& order, int64_t steps, EpochSums sums,
-                           int64_t first_step) {
-  const int64_t m = c.mine.size();
-  const int64_t num_classes = c.train.num_classes();
-  const PairNormalization norm = parse_pair_normalization(prior.pair_normalizer);
-  // Test-only: the transposed (reversed) triangle, a wrong prior the e2e test must reject.
-  const bool reversed = test_hook_value("IPM_TEST_REVERSE_RANKING") == 1;
-  std::vector<int64_t> rows(static_cast<size_t>(2 * m));  // first members, then second ones
-  std::vector<PairOrder> orders(static_cast<size_t>(m));
-  const int64_t start = sums.steps_done;
-  for (int64_t s = start; s < steps; ++s) {
-    if (stop_before_step(c, s, start, first_step)) break;
+namespace {
+
+// Units are pair indices: this rank's pairs of the global batch, one forward over both
+// members of each, Eq. 6's joint prior from the observed order.
+class RankingRun : public ImageTaskRun {
+ public:
+  RankingRun(const JobSpec& spec, const H5Split& train, int64_t n)
+      : ImageTaskRun(n), prior_(spec.prior), pairs_(make_job_pairs(spec, train, n)),
+        norm_(parse_pair_normalization(spec.prior.pair_normalizer)) {}
+  int64_t units() const override { return pairs_->size(); }
+  int64_t images_per_unit() const override { return 2; }
+
+  void step(StepContext& c, const std::vector<int64_t>& units, double* sums) override {
+    const int64_t m = static_cast<int64_t>(units.size());
+    rows_.resize(static_cast<size_t>(2 * m));  // first members, then second ones
+    orders_.resize(static_cast<size_t>(m));
     for (int64_t i = 0; i < m; ++i) {
-      const auto j = static_cast<size_t>(order[static_cast<size_t>(s * c.t.batch + c.mine.begin + i)]);
-      rows[static_cast<size_t>(i)] = pairs.a[j];
-      rows[static_cast<size_t>(m + i)] = pairs.b[j];
-      orders[static_cast<size_t>(i)] = pairs.order[j];
+      const auto j = static_cast<size_t>(units[static_cast<size_t>(i)]);
+      rows_[static_cast<size_t>(i)] = pairs_->a[j];
+      rows_[static_cast<size_t>(m + i)] = pairs_->b[j];
+      orders_[static_cast<size_t>(i)] = pairs_->order[j];
     }
     // One forward over both members: the network is per image, so this is the same as two.
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.comm.device(), c.dtype));
+    const torch::Tensor x = to_model_layout(c.train.x(rows_).to(c.comm.device(), c.dtype));
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
-    const torch::Tensor joint =
-        ranking_joint_prior(orders, num_classes, prior.ties, prior.smoothing, reversed)
-            .to(c.comm.device(), c.dtype);
+    const torch::Tensor joint = ranking_joint_prior(orders_, c.train.num_classes(), prior_.ties,
+                                                    prior_.smoothing, c.hooks.reverse_ranking)
+                                    .to(c.comm.device(), c.dtype);
     const PairLossTerms terms = pair_loss_terms(c.loss_kind, log_q.narrow(0, 0, m),
-                                                log_q.narrow(0, m, m), joint, norm, c.normalizer);
-    // Each rank's share of the global mean over pairs; gradients are summed over ranks.
-    const torch::Tensor loss = terms.per_pair.sum() / static_cast<double>(c.t.batch);
-    c.opt.zero_grad();
-    loss.backward();
-    c.reducer.sum_gradients();
-    c.opt.step();
-
-    sums.loss += loss.item<double>();
-    const torch::Tensor y = c.train.y(rows).to(c.comm.device());  // metrics only
-    sums.correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
+                                                log_q.narrow(0, m, m), joint, norm_, c.normalizer);
+    // Each rank's share of the global mean over pairs.
+    sums[0] += apply_step(c, terms.per_pair.sum() / static_cast<double>(c.t.batch));
+    const torch::Tensor y = c.train.y(rows_).to(c.comm.device());  // metrics only
+    sums[1] += static_cast<double>(log_q.argmax(1).eq(y).sum().item<int64_t>());
     const torch::Tensor log_r = torch::cat({terms.log_ra, terms.log_rb}, 0);
-    sums.correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();
-    sums.steps_done = s + 1;
+    sums[2] += static_cast<double>(log_r.argmax(1).eq(y).sum().item<int64_t>());
   }
-  return sums;
+
+ private:
+  PriorSpec prior_;
+  std::unique_ptr<RankedPairs> pairs_;
+  PairNormalization norm_;
+  std::vector<int64_t> rows_;
+  std::vector<PairOrder> orders_;
+};
+
+std::unique_ptr<TaskRun> open_ranking(const JobSpec& spec, const H5Split& train, int64_t n) {
+  return std::make_unique<RankingRun>(spec, train, n);
 }
+
+}  // namespace
+
+// Same checks as classification: check_image_job calls check_ranking_job.
+const Task kRankingTask = {"ranking", check_image_job, open_ranking};
 
 }  // namespace ipm

@@ -1,6 +1,6 @@
 // The training step for ranking supervision (§4.2): batches of pairs, the joint prior of
 // Eq. 6, QR / RQ against the marginals of r.
-// defines: ipm::make_job_pairs, ipm::check_ranking_job, ipm::train_pair_epoch
+// defines: ipm::make_job_pairs, ipm::check_ranking_job (and kRankingTask of trainer/task.h)
 //
 // train.batch counts pairs (the paper's Fig. 4: "batches of 128 ranked pairs"), so a step
 // sees 2 * train.batch images. The global batch is sliced over ranks by pairs, so both
@@ -18,7 +18,6 @@
 #include "io/h5_split.h"
 #include "priors/pair_prior.h"
 #include "trainer/job_spec.h"
-#include "trainer/step_context.h"
 
 namespace ipm {
 
@@ -29,13 +28,5 @@ std::unique_ptr<RankedPairs> make_job_pairs(const JobSpec& spec, const H5Split& 
 // The ranking job's settings against its data (n training rows); throws ipm::Error naming
 // the key. No-op for other prior kinds.
 void check_ranking_job(const JobSpec& spec, int64_t n);
-
-// One epoch: `order` is a permutation of pair indices, `steps` global batches of c.t.batch
-// pairs each; this rank takes pairs [c.mine.begin, c.mine.end) of every batch. Accuracy
-// counts are over images (two per pair). As train_epoch: from sums.steps_done on, stopping
-// early (steps_done < steps) when the group agrees to (preemption).
-EpochSums train_pair_epoch(StepContext& c, const PriorSpec& prior, const RankedPairs& pairs,
-                           const std::vector<int64_t>& order, int64_t steps, EpochSums sums,
-                           int64_t first_step);
 
 }  // namespace ipm

@@ -1,45 +1,25 @@
 #include "trainer/segmentation.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <iostream>
 #include <limits>
 
 #include "common/error.h"
-#include "common/hash_rng.h"
-#include "dist/grad_reducer.h"
+#include "io/row_chunks.h"
 #include "losses/implicit_losses.h"
 #include "priors/prior_check.h"
 #include "trainer/batch_slicer.h"
-#include "trainer/checkpoint.h"
-#include "trainer/normalizer_factory.h"
 #include "trainer/seg_metrics.h"
 #include "trainer/small_cnn.h"
-#include "trainer/test_hooks.h"
-#include "trainer/stop_request.h"
 #include "trainer/train_common.h"
 
 namespace ipm {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 // Images per forward pass when evaluating (activations: width x H x W floats per image and
 // layer), and per chunk when checking a whole split's priors.
 constexpr int64_t kEvalImages = 32;
 constexpr int64_t kCheckImages = 256;
-
-std::vector<int64_t> iota_rows(int64_t begin, int64_t end) {
-  std::vector<int64_t> rows;
-  for (int64_t i = begin; i < end; ++i) rows.push_back(i);
-  return rows;
-}
 
 // log r [M, L] for metrics: the loss's own r when it has one, else Eq. 3 with the rows given
 // as the normalizer (CE and hard CE have no r of their own).
@@ -70,9 +50,9 @@ struct Confusions {
 // Confusion matrices of q and r over rows [0, n) of a split; each rank takes a contiguous
 // block, the counts are all-reduced. r uses Z_l = sum of q(l) over the whole evaluated split
 // (every pixel, all ranks: a first pass), so it does not depend on chunking or rank count.
-Confusions evaluate(torch::nn::AnyModule& model, const H5Split& split, int64_t n,
-                    const SegmentationPriors& priors, Communicator& comm,
-                    torch::ScalarType dtype, double q_smoothing) {
+Confusions evaluate_split(torch::nn::AnyModule& model, const H5Split& split, int64_t n,
+                          const SegmentationPriors& priors, Communicator& comm,
+                          torch::ScalarType dtype, double q_smoothing) {
   torch::NoGradGuard no_grad;
   model.ptr()->eval();
   const int64_t L = split.num_classes();
@@ -81,77 +61,27 @@ Confusions evaluate(torch::nn::AnyModule& model, const H5Split& split, int64_t n
     return pixel_log_q(model.forward(to_model_layout(split.x(rows).to(comm.device(), dtype))), q_smoothing);
   };
   torch::Tensor z = torch::zeros({L}, torch::kFloat64);
-  for (int64_t s = mine.begin; s < mine.end; s += kEvalImages) {
-    z += log_q_of(iota_rows(s, std::min(s + kEvalImages, mine.end))).exp().sum(0).to(torch::kCPU, torch::kFloat64);
-  }
+  for_each_row_chunk(mine.begin, mine.end, kEvalImages, [&](const std::vector<int64_t>& rows) {
+    z += log_q_of(rows).exp().sum(0).to(torch::kCPU, torch::kFloat64);
+  });
   comm.allreduce_sum(z);
   // A class whose q underflows on every pixel would give log 0 = -inf and NaN in r.
   const torch::Tensor log_z =
       z.clamp_min(std::numeric_limits<double>::min()).log().to(comm.device(), dtype);
   torch::Tensor cq = torch::zeros({L, L}, torch::kInt64), cr = torch::zeros({L, L}, torch::kInt64);
-  for (int64_t s = mine.begin; s < mine.end; s += kEvalImages) {
-    const std::vector<int64_t> rows = iota_rows(s, std::min(s + kEvalImages, mine.end));
+  for_each_row_chunk(mine.begin, mine.end, kEvalImages, [&](const std::vector<int64_t>& rows) {
     const torch::Tensor log_q = log_q_of(rows);
     const torch::Tensor prior = flatten_classes(priors.prior(split, rows)).to(comm.device(), dtype);
     const torch::Tensor log_r = implied_log_posterior(log_q, prior, log_z);
     const torch::Tensor truth = split.y(rows).flatten();
     cq += confusion_matrix(log_q.argmax(1).cpu(), truth, L);  // counts on the CPU
     cr += confusion_matrix(log_r.argmax(1).cpu(), truth, L);
-  }
+  });
   model.ptr()->train();
   torch::Tensor both = torch::stack({cq, cr}).to(torch::kFloat64);
   comm.allreduce_sum(both);
   both = both.round().to(torch::kInt64);
   return {both[0], both[1]};
-}
-
-struct SegStep {
-  const TrainSpec& t;
-  const H5Split& train;
-  const SegmentationPriors& priors;
-  LossKind loss_kind;
-  Normalizer& normalizer;
-  torch::nn::AnyModule& model;
-  torch::optim::Optimizer& opt;
-  GradReducer& reducer;
-  RankSlice mine;
-  torch::ScalarType dtype;
-  int64_t pixels;  // H * W
-  torch::Device device;  // the communicator's: CPU, or this rank's GPU under NCCL
-};
-
-struct SegEpochSums {
-  double loss = 0.0;
-  Confusions running;  // of q and r during the steps (this rank)
-};
-
-SegEpochSums train_epoch(SegStep& c, const std::vector<int64_t>& order, int64_t steps) {
-  const int64_t L = c.train.num_classes();
-  SegEpochSums sums;
-  sums.running = {torch::zeros({L, L}, torch::kInt64), torch::zeros({L, L}, torch::kInt64)};
-  std::vector<int64_t> rows(static_cast<size_t>(c.mine.size()));
-  // Each pixel is a sample: the global mean is over batch x pixels (DESIGN.md, losses/).
-  const double denom = static_cast<double>(c.t.batch) * static_cast<double>(c.pixels);
-  for (int64_t s = 0; s < steps; ++s) {
-    for (int64_t i = 0; i < c.mine.size(); ++i) rows[i] = order[s * c.t.batch + c.mine.begin + i];
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.device, c.dtype));
-    const torch::Tensor y = c.train.y(rows).flatten();                     // [b*H*W]
-    const torch::Tensor prior =
-        flatten_classes(c.priors.prior(c.train, rows)).to(c.device, c.dtype);
-    const torch::Tensor log_q = pixel_log_q(c.model.forward(x), c.t.q_smoothing);
-    const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
-    const torch::Tensor loss = terms.per_sample.sum() / denom;
-    c.opt.zero_grad();
-    loss.backward();
-    c.reducer.sum_gradients();  // each rank's loss is its share of the global mean
-    c.opt.step();
-
-    sums.loss += loss.item<double>();
-    sums.running.q += confusion_matrix(log_q.detach().argmax(1).cpu(), y, L);  // y: CPU
-    sums.running.r +=
-        confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1).cpu(), y, L);
-  }
-  return sums;
 }
 
 void check_labels(const H5Split& split) {
@@ -160,11 +90,6 @@ void check_labels(const H5Split& split) {
 }
 
 }  // namespace
-
-bool is_segmentation_data(const DataSpec& data) {
-  const H5Split train(data.file, data.train, /*preload=*/false);
-  return train.label_shape().size() == 2;
-}
 
 SegmentationPriors::SegmentationPriors(const PriorSpec& spec, const std::filesystem::path& file,
                                        int64_t num_classes)
@@ -208,15 +133,14 @@ void SegmentationPriors::check_split(const H5Split& split) const {
     IPM_CHECK(split.has_prior(), split.where() << ": prior.kind = \"stored\" but the split "
                                                   "has no 'prior' dataset");
   }
-  for (int64_t s = 0; s < split.size(); s += kCheckImages) {
-    const std::vector<int64_t> rows = iota_rows(s, std::min(s + kCheckImages, split.size()));
+  for_each_row_chunk(0, split.size(), kCheckImages, [&](const std::vector<int64_t>& rows) {
     if (coarse_) {
       coarse_->check_coarse(split.coarse(rows), shape[1], shape[2], rows,
                             split.where() + "/coarse");
     } else {
       prior(split, rows);
     }
-  }
+  });
 }
 
 void check_segmentation_job(const JobSpec& spec) {
@@ -238,73 +162,47 @@ void check_segmentation_job(const JobSpec& spec) {
   IPM_CHECK(spec.train.normalizer == "local" || spec.train.normalizer == "global",
             "train.normalizer = '" << spec.train.normalizer
                                    << "' is not supported for segmentation (local or global)");
-  const int64_t n = spec.train.train_subset > 0
-                        ? std::min(spec.train.train_subset, train.size()) : train.size();
+  const int64_t n = training_rows(spec.train, train);
   IPM_CHECK(spec.train.batch <= n, "train.batch = " << spec.train.batch << " exceeds the "
                                                     << n << " training rows");
 }
 
-JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::path& job_dir,
-                                 Communicator& comm) {
-  const TrainSpec& t = spec.train;
-  const bool lead = comm.rank() == 0;
-  torch::set_num_threads(static_cast<int>(spec.run.threads_per_rank));
-  at::globalContext().setFlushDenormal(true);
+namespace {
 
-  check_segmentation_job(spec);
-  IPM_CHECK(t.batch >= comm.size(), "train.batch = " << t.batch << " is smaller than the "
-                                                     << comm.size() << " ranks of the job");
-  const H5Split train(spec.data.file, spec.data.train, should_preload(spec.data, spec.data.train));
-  const H5Split test(spec.data.file, spec.data.test, should_preload(spec.data, spec.data.test));
-  const int64_t num_classes = train.num_classes();
-  const int64_t n = t.train_subset > 0 ? std::min(t.train_subset, train.size()) : train.size();
-  const SegmentationPriors priors(spec.prior, spec.data.file, num_classes);
-  const int64_t steps = n / t.batch;
-  const RankSlice mine = rank_slice(t.batch, comm.rank(), comm.size());
-  const int64_t pixels = train.sample_shape()[1] * train.sample_shape()[2];
+// Sums per rank: loss, then the running confusion matrices of q and of r, L x L each.
+class SegmentationRun : public TaskRun {
+ public:
+  SegmentationRun(const JobSpec& spec, const H5Split& train, int64_t n)
+      : n_(n), L_(train.num_classes()), priors_(spec.prior, spec.data.file, L_),
+        pixels_(train.sample_shape()[1] * train.sample_shape()[2]) {}
+  int64_t units() const override { return n_; }
+  int64_t sum_fields() const override { return 1 + 2 * L_ * L_; }
 
-  const torch::ScalarType dtype = training_dtype(t);
-  torch::nn::AnyModule model =
-      make_replicated_model(spec, train.sample_shape(), num_classes, dtype, comm);
-  torch::nn::Module& net = *model.ptr();
-  auto opt = make_optimizer(t, net.parameters());
-  GradReducer reducer(net.parameters(), comm);
-  auto normalizer = make_normalizer(t, comm);
-
-  std::filesystem::create_directories(job_dir);
-  const std::filesystem::path ckpt = job_dir / "checkpoint.pt";
-  TrainState state;
-  if (std::filesystem::exists(ckpt)) {
-    state = load_checkpoint(ckpt, net, *opt);
-    if (lead) std::cout << "[" << spec.name << "] resuming after epoch " << state.epochs_done << "\n";
+  void step(StepContext& c, const std::vector<int64_t>& rows, double* sums) override {
+    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.comm.device(), c.dtype));
+    const torch::Tensor y = c.train.y(rows).flatten();                     // [b*H*W]
+    const torch::Tensor prior =
+        flatten_classes(priors_.prior(c.train, rows)).to(c.comm.device(), c.dtype);
+    const torch::Tensor log_q = pixel_log_q(c.model.forward(x), c.t.q_smoothing);
+    const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
+    // Each pixel is a sample: the global mean is over batch x pixels (DESIGN.md, losses/).
+    const double denom = static_cast<double>(c.t.batch) * static_cast<double>(pixels_);
+    sums[0] += apply_step(c, terms.per_sample.sum() / denom);
+    add_counts(confusion_matrix(log_q.detach().argmax(1).cpu(), y, L_), sums + 1);  // y: CPU
+    add_counts(confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1).cpu(), y, L_),
+               sums + 1 + L_ * L_);
   }
-  check_same_resume_point(state, ckpt, spec.name, comm);
-  double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
-  SegStep step{t,    train,   priors, epoch_loss(t, 1), *normalizer, model,        *opt,
-               reducer, mine, dtype,  pixels,           comm.device()};
-  for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
-    const auto epoch_t0 = Clock::now();
-    comm.take_comm_stats();
-    const std::vector<int64_t> order = shuffled_order(n, t.seed, static_cast<uint64_t>(epoch));
-    step.loss_kind = epoch_loss(t, epoch);
-    SegEpochSums local = train_epoch(step, order, steps);
-    const double train_s = seconds_since(epoch_t0);
-    const double comm_s = comm.take_comm_stats().seconds;
-    torch::Tensor sums = torch::cat({torch::tensor({local.loss}, torch::kFloat64),
-                                     local.running.q.flatten().to(torch::kFloat64),
-                                     local.running.r.flatten().to(torch::kFloat64)});
-    comm.allreduce_sum(sums);
-    const int64_t LL = num_classes * num_classes;
-    Confusions train_conf{sums.slice(0, 1, 1 + LL).round().to(torch::kInt64).view({num_classes, num_classes}),
-                          sums.slice(0, 1 + LL).round().to(torch::kInt64).view({num_classes, num_classes})};
-    if (t.train_eval == "full") train_conf = evaluate(model, train, n, priors, comm, dtype, t.q_smoothing);
-    const Confusions test_conf = evaluate(model, test, test.size(), priors, comm, dtype, t.q_smoothing);
-
-    EpochMetrics m;
-    m.epoch = epoch;
+  void evaluate(StepContext& c, const H5Split& test, const double* sums, int64_t steps,
+                EpochMetrics& m) override {
+    (void)steps;
+    Confusions train_conf{counts(sums + 1), counts(sums + 1 + L_ * L_)};
+    if (c.t.train_eval == "full") {
+      train_conf = evaluate_split(c.model, c.train, n_, priors_, c.comm, c.dtype, c.t.q_smoothing);
+    }
+    const Confusions test_conf =
+        evaluate_split(c.model, test, test.size(), priors_, c.comm, c.dtype, c.t.q_smoothing);
     m.segmentation = 1.0;
-    m.loss = sums[0].item<double>() / static_cast<double>(steps);
     m.train_acc = pixel_accuracy(train_conf.q);
     m.train_acc_r = pixel_accuracy(train_conf.r);
     m.train_miou = mean_iou(train_conf.q);
@@ -313,47 +211,33 @@ JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::pat
     m.test_acc_r = pixel_accuracy(test_conf.r);
     m.test_miou = mean_iou(test_conf.q);
     m.test_miou_r = mean_iou(test_conf.r);
-    peak = std::max(peak, m.test_acc);
-    m.peak_test_acc = peak;
-    const double seen = static_cast<double>(steps * t.batch);
-    m.samples_per_s = seen / train_s;
-    m.step_s = train_s / static_cast<double>(steps);
-    m.comm_s = comm_s / static_cast<double>(steps);
-    m.param_norm = param_norm(net);
-    m.epoch_s = seconds_since(epoch_t0);
+  }
 
-    state.epochs_done = epoch;
-    state.metrics.push_back(m);
-    if (lead) {
-      save_checkpoint(ckpt, net, *opt, state);  // before metrics.jsonl, as in trainer.cc
-      write_metrics_file(job_dir, state.metrics);
-      std::printf("[%s] epoch %lld/%lld  loss %.5f  train %.4f  test %.4f (r %.4f)  "
-                  "mIoU %.4f (r %.4f)  (%.0f images/s)\n",
-                  spec.name.c_str(), static_cast<long long>(epoch),
-                  static_cast<long long>(t.epochs), m.loss, m.train_acc, m.test_acc,
-                  m.test_acc_r, m.test_miou, m.test_miou_r, m.samples_per_s);
-      std::fflush(stdout);
-    }
-    if (epoch == test_hook_value("IPM_TEST_ABORT_AFTER_EPOCH")) std::abort();
-    // Preemption (trainer/stop_request.h) is honoured at epoch boundaries here, where the
-    // checkpoint just written is complete: a segmentation epoch is short next to Slurm's
-    // warning time, unlike classification's, which stop mid-epoch.
-    if (epoch < t.epochs && agree_to_stop(comm)) {
-      if (lead) std::cout << "[" << spec.name << "] stopped (preemption) after epoch " << epoch << "\n" << std::flush;
-      JobResult stopped;
-      stopped.preempted = true;
-      stopped.epochs = state.epochs_done;
-      return stopped;
-    }
+ private:
+  // An int64 [L, L] matrix added into L*L doubles (exact: counts stay below 2^53).
+  void add_counts(const torch::Tensor& conf, double* out) const {
+    const torch::Tensor flat = conf.flatten().contiguous();
+    const int64_t* p = flat.data_ptr<int64_t>();
+    for (int64_t i = 0; i < L_ * L_; ++i) out[i] += static_cast<double>(p[i]);
   }
-  if (lead) write_metrics_file(job_dir, state.metrics);
-  JobResult result;
-  result.epochs = state.epochs_done;
-  if (!state.metrics.empty()) {
-    result.final_test_acc = state.metrics.back().test_acc;
-    result.peak_test_acc = state.metrics.back().peak_test_acc;
+  // L*L all-reduced doubles back to an int64 [L, L] matrix.
+  torch::Tensor counts(const double* in) const {
+    return torch::from_blob(const_cast<double*>(in), {L_ * L_}, torch::kFloat64)
+        .round().to(torch::kInt64).view({L_, L_});
   }
-  return result;
+
+  int64_t n_, L_;
+  SegmentationPriors priors_;
+  int64_t pixels_;  // H * W
+};
+
+std::unique_ptr<TaskRun> open_segmentation(const JobSpec& spec, const H5Split& train,
+                                           int64_t n) {
+  return std::make_unique<SegmentationRun>(spec, train, n);
 }
+
+}  // namespace
+
+const Task kSegmentationTask = {"segmentation", check_segmentation_job, open_segmentation};
 
 }  // namespace ipm

@@ -1,8 +1,8 @@
 // Training for segmentation: per-pixel labels y [N, H, W], per-pixel priors p [N, L, H, W]
 // (coarse labels through a co-occurrence matrix, §4.3; or stored maps), the fully
 // convolutional net of App. E.1.3 (model.arch = "fcn").
-// defines: ipm::is_segmentation_data, ipm::check_segmentation_job,
-//          ipm::train_segmentation_job, ipm::SegmentationPriors
+// defines: ipm::check_segmentation_job, ipm::SegmentationPriors (and kSegmentationTask of
+//          trainer/task.h)
 //
 // The losses treat every pixel as a sample (DESIGN.md: flatten NCHW to (N*H*W, L)): the
 // normalizer Z_l = sum over the global batch's images *and* pixels of q(l) (Eq. 2; global
@@ -10,7 +10,8 @@
 // batch's pixels, sum_i loss_i / (B * H * W), each rank contributing its slice's share.
 // Metrics: pixel accuracy and mean IoU (trainer/seg_metrics.h) of q and of r on the train
 // and test splits; r on an evaluated split uses Z over all of that split's pixels.
-// Same files, checkpoints and exact resume as the classification loop (trainer.h).
+// The driver (trainer.h) gives it the same files, checkpoints, preemption and exact resume as
+// every task.
 #pragma once
 
 #include <filesystem>
@@ -19,16 +20,12 @@
 
 #include <torch/torch.h>
 
-#include "dist/communicator.h"
 #include "io/h5_split.h"
 #include "priors/coarse_prior.h"
 #include "trainer/job_spec.h"
-#include "trainer/trainer.h"
+#include "trainer/task.h"
 
 namespace ipm {
-
-// True when the training split's labels are per-pixel ([N, H, W]). Reads the file header.
-bool is_segmentation_data(const DataSpec& data);
 
 // The per-pixel prior of a batch of one split: prior.kind = "coarse" (from /<split>/coarse
 // and /cooccurrence) or "stored" (/<split>/prior [N, L, H, W]); smoothed, validated.
@@ -49,8 +46,5 @@ class SegmentationPriors {
 
 // check_job for segmentation data: splits, labels, model, prior (every row), settings.
 void check_segmentation_job(const JobSpec& spec);
-
-JobResult train_segmentation_job(const JobSpec& spec, const std::filesystem::path& job_dir,
-                                 Communicator& comm);
 
 }  // namespace ipm

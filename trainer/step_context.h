@@ -1,9 +1,10 @@
-// What a training step needs and what an epoch of steps adds up to, shared by the per-image
-// step (trainer.cc) and the pair step (pair_training.cc).
-// defines: ipm::EpochSums, ipm::StepContext, ipm::stop_before_step
+// What a training step needs and what an epoch of steps adds up to, shared by the driver
+// (trainer.cc) and the tasks' steps (trainer/task.h).
+// defines: ipm::EpochSums, ipm::StepContext, ipm::apply_step
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -12,17 +13,17 @@
 #include "io/h5_split.h"
 #include "losses/implicit_losses.h"
 #include "losses/normalizer.h"
-#include "priors/prior_source.h"
 #include "trainer/batch_slicer.h"
 #include "trainer/job_spec.h"
-#include "trainer/stop_request.h"
+#include "trainer/test_hooks.h"
 
 namespace ipm {
 
-// What one epoch's steps add up to on this rank.
+// What one epoch's steps add up to on this rank: values[0] is the sum over steps of this
+// rank's share of the batch loss, the rest are the task's counts (Task::sum_fields in all).
+// Counts are held as doubles: exact up to 2^53, and all-reduced as they are.
 struct EpochSums {
-  double loss = 0.0;          // sum over steps of this rank's share of the batch loss
-  int64_t correct_q = 0, correct_r = 0;
+  std::vector<double> values;
   int64_t steps_done = 0;     // fewer than the epoch's steps when training stopped early
   double train_s = 0.0;       // of steps before a mid-epoch resume (timing only)
 };
@@ -31,27 +32,25 @@ struct EpochSums {
 struct StepContext {
   const TrainSpec& t;
   const H5Split& train;
-  const PriorSource& priors;
-  LossKind loss_kind;
+  LossKind loss_kind;  // of the current epoch (train.pretrain_loss, then train.loss)
   Normalizer& normalizer;
   torch::nn::AnyModule& model;
   torch::optim::Optimizer& opt;
   GradReducer& reducer;
-  RankSlice mine;  // this rank's rows (pairs, for ranking) of every global batch
+  RankSlice mine;  // this rank's units (rows, or pairs for ranking) of every global batch
   torch::ScalarType dtype;
   Communicator& comm;
-  long long stop_hook;  // IPM_TEST_STOP_AT_STEP: group rank 0 asks to stop before this step
+  const TestHooks& hooks;
 };
 
-// Before step s of an epoch whose loop began at step `start` (0, or where a mid-epoch
-// checkpoint left off) and whose first step is step `first_step` of the job: whether the
-// group stops here (preemption). A collective: every rank of the group calls it each step.
-inline bool stop_before_step(StepContext& c, int64_t s, int64_t start, int64_t first_step) {
-  // (not at the step a run resumes from: a rerun with the hook set would never advance)
-  if (c.comm.rank() == 0 && first_step + s == c.stop_hook && (s > start || start == 0)) {
-    request_stop();
-  }
-  return agree_to_stop(c.comm);
+// One optimizer step on this rank's share of the global mean loss: gradients are summed
+// over ranks. Returns the loss as a double, for the epoch's sums.
+inline double apply_step(StepContext& c, const torch::Tensor& loss) {
+  c.opt.zero_grad();
+  loss.backward();
+  c.reducer.sum_gradients();  // each rank's loss is its share of the global mean
+  c.opt.step();
+  return loss.item<double>();
 }
 
 }  // namespace ipm

@@ -18,7 +18,10 @@ void install_stop_handlers();
 
 void request_stop();        // as if a signal had come (tests, hooks)
 bool stop_requested();      // this process's flag
-void clear_stop_request();  // for tests that stop several times in one process
+// A stop stays requested until the process exits (checkpoint, exit 75): nothing in ipm-dist
+// clears it. Tests that stop a job and resume it in one process clear it in between
+// (tests/trainer_driver_test.cc).
+void clear_stop_request();
 
 // True on every rank of `comm` when any of them has the flag set. A collective: every rank
 // of the group must call it at the same points.

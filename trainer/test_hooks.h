@@ -1,21 +1,20 @@
-// Failure injection for the end-to-end tests, read from the environment (unset in normal
-// runs: each check is one getenv per epoch).
-// defines: ipm::test_hook_value
-//   IPM_TEST_ABORT_AFTER_EPOCH=e  abort() right after epoch e is saved (a hard crash)
-//   IPM_TEST_FAIL_RANK=r          rank r throws in the first step of epoch 2 (a rank's error)
-//   IPM_TEST_REVERSE_RANKING=1    ranking jobs train with every triangle of Eq. 6 transposed
-//                                 (a deliberately wrong joint prior; tests/e2e/ranking_test.sh)
-//   IPM_TEST_STOP_AT_STEP=s       rank 0 of a group requests a stop (as SIGUSR1 would) before
-//                                 step s of each job, counted from 0 over all epochs
+// Failure injection for the end-to-end tests: seams the driver (trainer/trainer.h) and the
+// suite runner take as an argument. Only tools/ipm_dist_main.cc fills them, from IPM_TEST_*
+// variables of the test scripts; every other caller passes the defaults (no hook).
+// defines: ipm::TestHooks
 #pragma once
 
-#include <cstdlib>
+#include <cstdint>
 
 namespace ipm {
 
-inline long long test_hook_value(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::atoll(v) : -1;
-}
+struct TestHooks {
+  int64_t abort_after_epoch = -1;  // abort() right after this epoch is saved (a hard crash)
+  int64_t fail_rank = -1;          // this rank throws before the first step of epoch 2
+  bool reverse_ranking = false;    // ranking jobs train with every triangle of Eq. 6
+                                   // transposed (a deliberately wrong joint prior)
+  int64_t stop_at_step = -1;       // rank 0 of a group requests a stop (as SIGUSR1 would)
+                                   // before this step of each job, counted from 0 over epochs
+};
 
 }  // namespace ipm

@@ -1,9 +1,11 @@
 #include "trainer/train_common.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/atomic_file.h"
 #include "common/error.h"
+#include "dist/rank_agreement.h"
 #include "io/h5_split.h"
 #include "trainer/small_cnn.h"
 
@@ -64,11 +66,7 @@ torch::nn::AnyModule make_replicated_model(const JobSpec& spec,
 
 void check_same_resume_point(const TrainState& state, const std::filesystem::path& ckpt,
                              const std::string& job, Communicator& comm) {
-  torch::Tensor e = torch::tensor({state.epochs_done, -state.epochs_done, state.steps_done,
-                                   -state.steps_done}, torch::kInt64);
-  comm.allreduce_max(e);
-  IPM_CHECK(e[0].item<int64_t>() == -e[1].item<int64_t>() &&
-                e[2].item<int64_t>() == -e[3].item<int64_t>(),
+  IPM_CHECK(same_on_all_ranks({state.epochs_done, state.steps_done}, comm),
             ckpt.string() << ": the ranks of job " << job << " see different checkpoints"
                           << " (is the output directory on a filesystem all ranks share?)");
 }
@@ -83,6 +81,10 @@ void check_pretrain(const TrainSpec& t) {
 
 LossKind epoch_loss(const TrainSpec& t, int64_t epoch) {
   return parse_loss(epoch <= t.pretrain_epochs ? t.pretrain_loss : t.loss);
+}
+
+int64_t training_rows(const TrainSpec& t, const H5Split& train) {
+  return t.train_subset > 0 ? std::min(t.train_subset, train.size()) : train.size();
 }
 
 }  // namespace ipm

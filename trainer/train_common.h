@@ -1,8 +1,7 @@
-// Pieces of a training job shared by the classification loop (trainer.cc) and the
-// segmentation loop (segmentation.cc).
+// Pieces of a training job shared by the driver (trainer.cc) and the tasks' checks.
 // defines: ipm::should_preload, ipm::make_optimizer, ipm::param_norm, ipm::write_metrics_file,
 //          ipm::training_dtype, ipm::make_replicated_model, ipm::check_same_resume_point,
-//          ipm::check_pretrain, ipm::epoch_loss
+//          ipm::check_pretrain, ipm::epoch_loss, ipm::training_rows
 #pragma once
 
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include <torch/torch.h>
 
 #include "dist/communicator.h"
+#include "io/h5_split.h"
 #include "losses/implicit_losses.h"  // LossKind
 #include "trainer/checkpoint.h"
 #include "trainer/job_spec.h"
@@ -59,5 +59,8 @@ void check_pretrain(const TrainSpec& t);
 // train.pretrain_epochs epochs, train.loss after. A function of the epoch alone, so a job
 // resumed from any checkpoint continues with the loss it stopped in.
 LossKind epoch_loss(const TrainSpec& t, int64_t epoch);
+
+// Training rows in use: the first train.train_subset rows of the split (all when 0).
+int64_t training_rows(const TrainSpec& t, const H5Split& train);
 
 }  // namespace ipm

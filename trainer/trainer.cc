@@ -1,28 +1,21 @@
 #include "trainer/trainer.h"
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
-#include "common/atomic_file.h"
 #include "common/error.h"
 #include "common/hash_rng.h"
 #include "dist/grad_reducer.h"
 #include "io/h5_split.h"
-#include "losses/implicit_losses.h"
 #include "trainer/batch_slicer.h"
 #include "trainer/checkpoint.h"
-#include "trainer/job_check.h"
-#include "trainer/metrics_log.h"
 #include "trainer/normalizer_factory.h"
-#include "trainer/pair_training.h"
-#include "trainer/segmentation.h"
-#include "trainer/small_cnn.h"
 #include "trainer/step_context.h"
+#include "trainer/stop_request.h"
+#include "trainer/task.h"
 #include "trainer/train_common.h"
-#include "trainer/test_hooks.h"
 
 namespace ipm {
 namespace {
@@ -33,47 +26,30 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-constexpr int64_t kEvalBatch = 1000;
-
-// Accuracy of q over rows [0, n): each rank evaluates a contiguous block, counts all-reduced.
-double accuracy(torch::nn::AnyModule& model, const H5Split& split, int64_t n, Communicator& comm,
-                torch::ScalarType dtype) {
-  torch::NoGradGuard no_grad;
-  model.ptr()->eval();
-  const RankSlice mine = rank_slice(n, comm.rank(), comm.size());
-  int64_t correct = 0;
-  std::vector<int64_t> rows;
-  for (int64_t s = mine.begin; s < mine.end; s += kEvalBatch) {
-    rows.clear();
-    for (int64_t i = s; i < std::min(s + kEvalBatch, mine.end); ++i) rows.push_back(i);
-    const torch::Tensor logits =
-        model.forward(to_model_layout(split.x(rows).to(comm.device(), dtype)));
-    correct += logits.argmax(1).eq(split.y(rows).to(comm.device())).sum().item<int64_t>();
-  }
-  model.ptr()->train();
-  torch::Tensor c = torch::tensor({static_cast<double>(correct)}, torch::kFloat64);
-  comm.allreduce_sum(c);
-  return c.item<double>() / static_cast<double>(n);
-}
-
-// A mid-epoch checkpoint keeps every rank's sums, one row each, so the resumed epoch adds up
-// in the same order as an uninterrupted one and its metrics come out bit-identical.
-constexpr int64_t kPartialFields = 4;  // loss, correct_q, correct_r, train_s
-
+// A mid-epoch checkpoint keeps every rank's sums, one row each (the task's sums, then
+// train_s), so the resumed epoch adds up in the same order as an uninterrupted one and its
+// metrics come out bit-identical.
 torch::Tensor gather_partial(const EpochSums& mine, Communicator& comm) {
-  torch::Tensor rows = torch::zeros({comm.size(), kPartialFields}, torch::kFloat64);
-  rows[comm.rank()] = torch::tensor({mine.loss, static_cast<double>(mine.correct_q),
-                                     static_cast<double>(mine.correct_r), mine.train_s},
-                                    torch::kFloat64);
+  const int64_t k = static_cast<int64_t>(mine.values.size());
+  torch::Tensor rows = torch::zeros({comm.size(), k + 1}, torch::kFloat64);
+  for (int64_t i = 0; i < k; ++i) rows[comm.rank()][i] = mine.values[static_cast<size_t>(i)];
+  rows[comm.rank()][k] = mine.train_s;
   comm.allreduce_sum(rows);  // x + 0 = x: every row arrives exactly
   return rows;
 }
 
-// This rank's sums from a mid-epoch checkpoint. Resumed on another number of ranks, rank 0
-// takes the totals (counts stay exact; the loss may differ in its last bits).
-EpochSums partial_sums(const TrainState& state, Communicator& comm) {
+// This rank's sums (k values) from a mid-epoch checkpoint, or zeros when the epoch starts
+// afresh. Resumed on another number of ranks, rank 0 takes the totals (counts stay exact;
+// the loss may differ in its last bits).
+EpochSums resumed_sums(const TrainState& state, bool resumes_mid_epoch, int64_t k,
+                       Communicator& comm) {
   EpochSums s;
+  s.values.assign(static_cast<size_t>(k), 0.0);
+  if (!resumes_mid_epoch) return s;
   s.steps_done = state.steps_done;
+  IPM_CHECK(state.partial.dim() == 2 && state.partial.size(1) == k + 1,
+            "checkpoint: mid-epoch sums of " << (state.partial.dim() == 2 ? state.partial.size(1) : 0)
+                << " fields, this job's task keeps " << k + 1 << " (was the data changed?)");
   torch::Tensor row;
   if (state.partial.size(0) == comm.size()) {
     row = state.partial[comm.rank()];
@@ -82,57 +58,59 @@ EpochSums partial_sums(const TrainState& state, Communicator& comm) {
   } else {
     return s;
   }
-  s.loss = row[0].item<double>();
-  s.correct_q = static_cast<int64_t>(row[1].item<double>());
-  s.correct_r = static_cast<int64_t>(row[2].item<double>());
-  s.train_s = row[3].item<double>();
+  for (int64_t i = 0; i < k; ++i) s.values[static_cast<size_t>(i)] = row[i].item<double>();
+  s.train_s = row[k].item<double>();
   return s;
 }
 
-// The steps of one epoch over `order` (the epoch's permutation of the training rows), from
-// `sums.steps_done` on. Before each step the group agrees whether to stop (preemption); then
-// the returned steps_done is short of `steps`. first_step numbers the epoch's first step in
-// the job, for the test hook.
-EpochSums train_epoch(StepContext& c, const std::vector<int64_t>& order, int64_t steps,
-                      EpochSums sums, int64_t first_step) {
-  std::vector<int64_t> rows(static_cast<size_t>(c.mine.size()));
-  const torch::Tensor no_stored;
+// Before step s of an epoch whose loop began at step `start` (0, or where a mid-epoch
+// checkpoint left off) and whose first step is step `first_step` of the job: whether the
+// group stops here (preemption). A collective: every rank of the group calls it each step.
+bool stop_before_step(StepContext& c, int64_t s, int64_t start, int64_t first_step) {
+  // (not at the step a run resumes from: a rerun with the hook set would never advance)
+  if (c.comm.rank() == 0 && first_step + s == c.hooks.stop_at_step && (s > start || start == 0)) {
+    request_stop();
+  }
+  return agree_to_stop(c.comm);
+}
+
+// The steps of one epoch over `order` (the epoch's permutation of the task's units), from
+// `sums.steps_done` on; each rank takes its slice of every global batch. When the group
+// agrees to stop, the returned steps_done is short of `steps`.
+EpochSums train_epoch(StepContext& c, TaskRun& task, const std::vector<int64_t>& order,
+                      int64_t steps, EpochSums sums, int64_t first_step) {
+  std::vector<int64_t> units(static_cast<size_t>(c.mine.size()));
   const int64_t start = sums.steps_done;
   for (int64_t s = start; s < steps; ++s) {
     if (stop_before_step(c, s, start, first_step)) break;
-    for (int64_t i = 0; i < c.mine.size(); ++i) rows[i] = order[s * c.t.batch + c.mine.begin + i];
-    const torch::Tensor x = to_model_layout(c.train.x(rows).to(c.comm.device(), c.dtype));
-    const torch::Tensor y_cpu = c.train.y(rows);
-    const torch::Tensor y = y_cpu.to(c.comm.device());
-    const torch::Tensor stored = c.priors.needs_stored() ? c.train.prior(rows) : no_stored;
-    const torch::Tensor prior = c.priors.prior({rows, y_cpu, stored}).to(c.comm.device(), c.dtype);
-
-    const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
-    const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
-    const torch::Tensor loss = terms.per_sample.sum() / static_cast<double>(c.t.batch);
-    c.opt.zero_grad();
-    loss.backward();
-    c.reducer.sum_gradients();  // each rank's loss is its share of the global mean
-    c.opt.step();
-
-    sums.loss += loss.item<double>();
-    sums.correct_q += log_q.argmax(1).eq(y).sum().item<int64_t>();
-    // CE and NLL have no r of their own: read r with this rank's batch as the normalizer.
-    const torch::Tensor log_r = terms.log_r.defined()
-        ? terms.log_r
-        : implied_log_posterior(log_q.detach(), prior, torch::logsumexp(log_q.detach(), 0));
-    sums.correct_r += log_r.argmax(1).eq(y).sum().item<int64_t>();
+    for (int64_t i = 0; i < c.mine.size(); ++i) {
+      units[static_cast<size_t>(i)] = order[static_cast<size_t>(s * c.t.batch + c.mine.begin + i)];
+    }
+    task.step(c, units, sums.values.data());
     sums.steps_done = s + 1;
   }
   return sums;
 }
 
+void print_epoch(const std::string& job, int64_t epochs, const EpochMetrics& m) {
+  if (m.segmentation != 0.0) {
+    std::printf("[%s] epoch %lld/%lld  loss %.5f  train %.4f  test %.4f (r %.4f)  "
+                "mIoU %.4f (r %.4f)  (%.0f images/s)\n",
+                job.c_str(), static_cast<long long>(m.epoch), static_cast<long long>(epochs),
+                m.loss, m.train_acc, m.test_acc, m.test_acc_r, m.test_miou, m.test_miou_r,
+                m.samples_per_s);
+  } else {
+    std::printf("[%s] epoch %lld/%lld  loss %.5f  train %.4f  r %.4f  test %.4f  (%.0f samples/s)\n",
+                job.c_str(), static_cast<long long>(m.epoch), static_cast<long long>(epochs),
+                m.loss, m.train_acc, m.train_acc_r, m.test_acc, m.samples_per_s);
+  }
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
-                    Communicator& comm) {
-  // Per-pixel labels ([N, H, W]): the segmentation loop (trainer/segmentation.h).
-  if (is_segmentation_data(spec.data)) return train_segmentation_job(spec, job_dir, comm);
+                    Communicator& comm, const TestHooks& hooks) {
   const TrainSpec& t = spec.train;
   const bool lead = comm.rank() == 0;
   torch::set_num_threads(static_cast<int>(spec.run.threads_per_rank));
@@ -140,18 +118,16 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   // epochs as fast as early ones.
   at::globalContext().setFlushDenormal(true);
 
-  // --- data and priors: every check that can fail does so before training starts -------
-  check_job(spec);
+  // --- data and the task: every check that can fail does so before training starts ------
+  const Task& task = task_for(task_kind(spec));
+  task.check(spec);
   IPM_CHECK(t.batch >= comm.size(), "train.batch = " << t.batch << " is smaller than the "
                                                      << comm.size() << " ranks of the job");
   const H5Split train(spec.data.file, spec.data.train, should_preload(spec.data, spec.data.train));
   const H5Split test(spec.data.file, spec.data.test, should_preload(spec.data, spec.data.test));
   const int64_t num_classes = train.num_classes();
-  const int64_t n = t.train_subset > 0 ? std::min(t.train_subset, train.size()) : train.size();
-  const auto prior_source = make_prior_source(spec.prior, num_classes);
-  // Ranking jobs (§4.2) step over pairs: train.batch counts pairs, each rank takes whole ones.
-  const std::unique_ptr<RankedPairs> pairs = make_job_pairs(spec, train, n);
-  const int64_t units = pairs ? pairs->size() : n;
+  const std::unique_ptr<TaskRun> run = task.open(spec, train, training_rows(t, train));
+  const int64_t units = run->units();
   const int64_t steps = units / t.batch;  // the last partial batch is dropped: Eq. 2 wants full ones
   const RankSlice mine = rank_slice(t.batch, comm.rank(), comm.size());
 
@@ -186,22 +162,18 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   double peak = state.metrics.empty() ? 0.0 : state.metrics.back().peak_test_acc;
 
   // --- epochs ---------------------------------------------------------------------------
-  StepContext step{t,       train, *prior_source, epoch_loss(t, 1), *normalizer, model, *opt,
-                   reducer, mine,  dtype,         comm, test_hook_value("IPM_TEST_STOP_AT_STEP")};
+  StepContext step{t,       train, epoch_loss(t, 1), *normalizer, model, *opt,
+                   reducer, mine,  dtype,            comm,        hooks};
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
     const std::vector<int64_t> order = shuffled_order(units, t.seed, static_cast<uint64_t>(epoch));
-    IPM_CHECK(!(epoch == 2 && comm.rank() == test_hook_value("IPM_TEST_FAIL_RANK")),
+    IPM_CHECK(!(epoch == 2 && comm.rank() == hooks.fail_rank),
               "injected failure on rank " << comm.rank() << " (IPM_TEST_FAIL_RANK)");
-    const EpochSums resumed = epoch == state.epochs_done + 1 && state.steps_done > 0
-                                  ? partial_sums(state, comm)
-                                  : EpochSums{};
-    const int64_t first_step = (epoch - 1) * steps;
+    const bool mid_epoch = epoch == state.epochs_done + 1 && state.steps_done > 0;
+    const EpochSums resumed = resumed_sums(state, mid_epoch, run->sum_fields(), comm);
     step.loss_kind = epoch_loss(t, epoch);
-    EpochSums local = pairs
-        ? train_pair_epoch(step, spec.prior, *pairs, order, steps, resumed, first_step)
-        : train_epoch(step, order, steps, resumed, first_step);
+    EpochSums local = train_epoch(step, *run, order, steps, resumed, (epoch - 1) * steps);
     local.train_s += seconds_since(epoch_t0);
     if (local.steps_done < steps) {  // stop requested: save the epoch so far, and leave
       state.steps_done = local.steps_done;
@@ -219,20 +191,16 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     }
     const double train_s = local.train_s;
     const double comm_s = comm.take_comm_stats().seconds;
-    torch::Tensor sums = torch::tensor({local.loss, static_cast<double>(local.correct_q),
-                                        static_cast<double>(local.correct_r)}, torch::kFloat64);
+    torch::Tensor sums = torch::tensor(local.values, torch::kFloat64);
     comm.allreduce_sum(sums);
 
     EpochMetrics m;
     m.epoch = epoch;
-    const double seen = static_cast<double>(steps * t.batch * (pairs ? 2 : 1));  // images
     m.loss = sums[0].item<double>() / static_cast<double>(steps);
-    m.train_acc_r = sums[2].item<double>() / seen;
-    m.train_acc = t.train_eval == "running" ? sums[1].item<double>() / seen
-                                            : accuracy(model, train, n, comm, dtype);
-    m.test_acc = accuracy(model, test, test.size(), comm, dtype);
+    run->evaluate(step, test, sums.data_ptr<double>(), steps, m);
     peak = std::max(peak, m.test_acc);
     m.peak_test_acc = peak;
+    const double seen = static_cast<double>(steps * t.batch * run->images_per_unit());
     m.samples_per_s = seen / train_s;
     m.step_s = train_s / static_cast<double>(steps);
     m.comm_s = comm_s / static_cast<double>(steps);
@@ -248,12 +216,9 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
       // Checkpoint first: metrics.jsonl never runs ahead of what a restart resumes from.
       save_checkpoint(ckpt, net, *opt, state);
       write_metrics_file(job_dir, state.metrics);
-      std::printf("[%s] epoch %lld/%lld  loss %.5f  train %.4f  r %.4f  test %.4f  (%.0f samples/s)\n",
-                  spec.name.c_str(), static_cast<long long>(epoch), static_cast<long long>(t.epochs),
-                  m.loss, m.train_acc, m.train_acc_r, m.test_acc, m.samples_per_s);
-      std::fflush(stdout);
+      print_epoch(spec.name, t.epochs, m);
     }
-    if (epoch == test_hook_value("IPM_TEST_ABORT_AFTER_EPOCH")) std::abort();
+    if (epoch == hooks.abort_after_epoch) std::abort();
   }
   if (lead) write_metrics_file(job_dir, state.metrics);  // also after a resume with nothing left
   result.epochs = state.epochs_done;

@@ -1,7 +1,8 @@
-// Trains one job data-parallel over a communicator: the loop of ../shared/DESIGN.md.
+// Trains one job data-parallel over a communicator: the loop of ../shared/DESIGN.md, the one
+// driver of every task (classification, ranking pairs, segmentation: trainer/task.h).
 // defines: ipm::JobResult, ipm::train_job
 //
-// Each global batch (train.batch rows of the seeded order) is split into contiguous slices,
+// Each global batch (train.batch units, rows or pairs, of the seeded order) is split into contiguous slices,
 // one per rank; a rank reads only its rows. Each rank's loss is sum_i loss_i / B over its
 // slice, so summing gradients over ranks gives the gradient of the global mean, whatever the
 // remainder. Writes into job_dir: metrics.jsonl, checkpoint.pt (every epoch, atomically),
@@ -14,6 +15,7 @@
 
 #include "dist/communicator.h"
 #include "trainer/job_spec.h"
+#include "trainer/test_hooks.h"
 
 namespace ipm {
 
@@ -24,7 +26,8 @@ struct JobResult {
 };
 
 // Throws ipm::Error for bad data, priors or settings, before the first step where it can.
+// `hooks` inject failures for the end-to-end tests (trainer/test_hooks.h); none by default.
 JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
-                    Communicator& comm);
+                    Communicator& comm, const TestHooks& hooks = {});
 
 }  // namespace ipm

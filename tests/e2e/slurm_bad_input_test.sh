@@ -24,6 +24,26 @@ write_suite part.toml part "[slurm]" 'partition = "gpu; touch pwned"'
 expect_error "hostile partition in the file" "slurm.partition = 'gpu; touch pwned': not a Slurm name" \
   "$IPM" slurm part.toml
 for f in nodes time part; do nothing_written $f; done
+# run.backend decides the GPU request: a table that would put two ranks on a GPU, or hold
+# GPUs for an MPI run, is refused before anything is written.
+write_suite share.toml share "[train]" "batch = 32" "[run]" 'backend = "nccl"' "[slurm]" "gpus_per_node = 1" \
+  "ntasks_per_node = 2"
+expect_error "two ranks per GPU" "share.toml: \[slurm\]: gpus_per_node = 1 but ntasks_per_node = 2: run.backend = \"nccl\" runs one rank per GPU" \
+  "$IPM" slurm share.toml
+write_suite idle.toml idle "[train]" "batch = 32" "[run]" 'backend = "mpi"' "[slurm]" "gpus_per_node = 2"
+expect_error "GPUs for mpi" "idle.toml: \[slurm\]: gpus_per_node = 2 with run.backend = \"mpi\"" \
+  "$IPM" slurm idle.toml
+expect_error "--gpus-per-node for mpi" "gpus_per_node = 4 with run.backend = \"mpi\"" \
+  "$IPM" slurm idle.toml --gpus-per-node 4
+for f in share idle; do nothing_written $f; done
+write_suite gpu.toml gpu "[train]" "batch = 32" "[run]" 'backend = "nccl"' "ranks_per_job = 2"
+"$IPM" slurm gpu.toml > /dev/null 2> gpu.err || fail "nccl suite: $(cat gpu.err)"
+grep -q -- '--gpus-per-node=2' runs/gpu/slurm/gpu.sbatch || fail "nccl suite asks for no GPUs"
+"$IPM" slurm ok.toml > /dev/null 2> ok.err || fail "ok.toml: $(cat ok.err)"
+grep -q 'note: run.backend = "auto" and no gpus_per_node: the script asks for no GPU.*partition debug' ok.err ||
+  fail "auto on a CPU partition said nothing: $(cat ok.err)"
+rm -rf runs/ok
+pass "the GPU request follows run.backend"
 expect_error "hostile --partition" "--partition = 'a b\\\$\(touch pwned\)': not a Slurm name" \
   "$IPM" slurm ok.toml --partition 'a b$(touch pwned)'
 expect_error "--cpus-per-task two" "--cpus-per-task = two: must be an integer" \

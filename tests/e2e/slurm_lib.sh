@@ -4,6 +4,7 @@
 # exit) ends the daemons by their pids.
 SLURM_DIR=""
 
+# SLURM_TASK_PLUGIN (default task/none): task/affinity makes Slurm bind each task to its CPUs.
 slurm_start() {
   SLURM_DIR=$(mktemp -d "${IPM_WORK}/slurm.XXXXXX")
   local d=$SLURM_DIR host port
@@ -29,7 +30,7 @@ SlurmdPidFile=$d/slurmd.pid
 SlurmctldLogFile=$d/slurmctld.log
 SlurmdLogFile=$d/slurmd.log
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=${SLURM_TASK_PLUGIN:-task/none}
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SlurmUser=root

@@ -1,4 +1,4 @@
-#include "io/pack_lsr.h"
+#include "datasets/lsr_benchmark.h"
 
 #include <algorithm>
 #include <cmath>
@@ -17,8 +17,7 @@ namespace ipm {
 namespace {
 
 constexpr int64_t kTile = 14;     // texture cell: a 28 x 28 image shrunk 2x (2x2 means)
-constexpr uint64_t kStreamLsr = 101;
-constexpr int64_t kRoadMin = 2, kRoadMax = 4;  // road width, pixels  // HashRng streams kStreamLsr + split (0 train, 1 test)
+constexpr int64_t kRoadMin = 2, kRoadMax = 4;  // road width, pixels
 
 // --color: land-cover-like colours (RGB in [0, 1]) for the land classes in order (green,
 // tan, blue, dark green, brown, ...), and grey for the road class.
@@ -213,7 +212,7 @@ int64_t lsr_coarse_class(const std::vector<int64_t>& count) {
   return kLsrCoarseBins * d + bin;
 }
 
-void pack_lsr(const LsrOptions& o, const std::filesystem::path& out) {
+void write_lsr_benchmark(const LsrOptions& o, const std::filesystem::path& out) {
   IPM_CHECK(std::filesystem::is_directory(o.idx_dir), o.idx_dir.string() << ": not a directory");
   IPM_CHECK(o.train >= 1 && o.test >= 1, "--train and --test must be >= 1");
   IPM_CHECK(o.size >= kRoadMax, "--size " << o.size << " must be >= " << kRoadMax
@@ -234,8 +233,8 @@ void pack_lsr(const LsrOptions& o, const std::filesystem::path& out) {
   const int64_t L = static_cast<int64_t>(o.classes.size());
   const Textures train_tex = load_textures(o.idx_dir, "train", o.classes);
   const Textures test_tex = load_textures(o.idx_dir, "t10k", o.classes);
-  const Split train = make_split(o, train_tex, kStreamLsr + 0, o.train);
-  const Split test = make_split(o, test_tex, kStreamLsr + 1, o.test);
+  const Split train = make_split(o, train_tex, kStreamLsrTrain, o.train);
+  const Split test = make_split(o, test_tex, kStreamLsrTest, o.test);
 
   std::vector<std::string> names;
   std::ostringstream src;

@@ -1,7 +1,8 @@
-// `ipm-dist pack lsr`: a label super-resolution benchmark built from real textures, with no
-// download (§4.3's setting, NLCD-like coarse labels, on Fashion-MNIST pixels).
-// defines: ipm::LsrOptions, ipm::pack_lsr, ipm::lsr_coarse_class, ipm::kLsrCoarseBins,
-//          ipm::kLsrRoadHigh
+// A synthetic label super-resolution benchmark built from real textures, with no download
+// (§4.3's setting, NLCD-like coarse labels, on Fashion-MNIST pixels); `ipm-dist pack lsr`
+// writes it.
+// defines: ipm::LsrOptions, ipm::write_lsr_benchmark, ipm::lsr_coarse_class,
+//          ipm::kLsrCoarseBins, ipm::kLsrRoadHigh
 //
 // Each image is a size x size canvas, laid out like land cover: regions (a Voronoi partition
 // of 2..regions random seed points) of the "land" classes 0..L-2, crossed by 1..3 straight
@@ -58,7 +59,9 @@ struct LsrOptions {
   bool color = false;                        // tint each class's texture (above)
 };
 
-void pack_lsr(const LsrOptions& o, const std::filesystem::path& out);
+// Generates the benchmark (random streams kStreamLsrTrain / kStreamLsrTest of
+// common/hash_rng.h, one generator per image) and writes it to `out`.
+void write_lsr_benchmark(const LsrOptions& o, const std::filesystem::path& out);
 
 // The coarse class of a block from its per-class pixel counts [L] (the rule above).
 int64_t lsr_coarse_class(const std::vector<int64_t>& count);
