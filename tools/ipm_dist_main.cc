@@ -29,6 +29,7 @@
 #include "jobs/run_suite.h"
 #include "jobs/suite.h"
 #include "slurm/slurm_spec.h"
+#include "tools/pack_csv_command.h"
 #include "tools/slurm_command.h"
 #include "trainer/stop_request.h"
 #include "trainer/test_hooks.h"
@@ -221,6 +222,8 @@ int main(int argc, char** argv) {
   idx->add_option("-o,--output", out_file, "HDF5 file to write")->required();
   idx->add_option("--num-classes", num_classes, "Number of classes")->capture_default_str();
   idx->add_option("--class-names", class_names, "Class names, in label order");
+  PackCsvCommand pack_csv;
+  add_pack_csv_command(*pack, pack_csv);
   // Label super-resolution benchmark (datasets/lsr_benchmark.h): Fashion-MNIST textures laid out as
   // regions, per-pixel labels, NLCD-like coarse block labels and their co-occurrence matrix.
   CLI::App* lsr = pack->add_subcommand(
@@ -323,6 +326,7 @@ int main(int argc, char** argv) {
       std::cout << "wrote " << out_file << "\n";
       return 0;
     }
+    if (*pack_csv.app) return run_pack_csv_command(pack_csv);
     if (*lsr) {
       lsr_opt.idx_dir = lsr_dir;
       ipm::write_lsr_benchmark(lsr_opt, out_file);
