@@ -95,8 +95,8 @@ JobSpec job(const std::filesystem::path& data, int64_t epochs) {
   JobSpec spec;
   spec.name = "toy";
   spec.data.file = data;
-  spec.prior.kind = "negative";
-  spec.train.loss = "rq";
+  spec.prior.kind = PriorKind::kNegative;
+  spec.train.loss = LossKind::kRQ;
   spec.train.lr = 3e-3;
   spec.train.batch = 64;
   spec.train.epochs = epochs;
