@@ -59,7 +59,8 @@ kill -INT "$pid"
 rc=0
 wait "$pid" || rc=$?
 [ "$rc" -eq 130 ] || fail "two SIGINTs: exit $rc, not 130 (killed by SIGINT): $(tail -n 5 twice.log)"
-! grep -q "stopped (preemption)" twice.log || fail "the second Ctrl-C did not abort"
+# (Exit 130, not 75, is the proof: the graceful stop may already have printed its line when
+# the second signal lands under load, but it never got to exit 75.)
 pass "two Ctrl-C: killed at once (exit 130)"
 
 # 2 ranks: Ctrl-C reaching both ranks.
