@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <utility>
 
 #include "common/error.h"
 
@@ -23,17 +24,75 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+namespace {
+
+std::string last_segment(const std::string& s) {
+  const size_t dot = s.rfind('.');
+  return dot == std::string::npos ? s : s.substr(dot + 1);
+}
+
+std::vector<std::string> words(const std::string& s) {
+  std::vector<std::string> out(1);
+  for (const char c : s) {
+    if (c == '_' || c == '-') {
+      if (!out.back().empty()) out.emplace_back();
+    } else {
+      out.back() += c;
+    }
+  }
+  if (out.back().empty()) out.pop_back();
+  return out;
+}
+
+std::string initials(const std::string& s) {
+  std::string out;
+  for (const auto& w : words(s)) out += w[0];
+  return out;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+// How far apart two last segments are: 0 for an abbreviation or a prefix, at most 1 for a
+// shared word, else their edit distance.
+size_t segment_distance(const std::string& a, const std::string& b) {
+  if (a == b) return 0;
+  const std::vector<std::string> wa = words(a), wb = words(b);
+  if ((wa.size() > 1 && initials(a) == b) || (wb.size() > 1 && initials(b) == a)) return 0;
+  size_t d = edit_distance(a, b);
+  const std::string& shorter = a.size() < b.size() ? a : b;
+  const std::string& longer = a.size() < b.size() ? b : a;
+  if (shorter.size() >= 3 && starts_with(longer, shorter)) return 0;
+  for (const auto& x : wa) {
+    for (const auto& y : wb) {
+      if (x.size() >= 3 && x == y) d = std::min<size_t>(d, 1);
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates) {
   std::string best;
-  size_t best_d = static_cast<size_t>(-1);
+  std::pair<size_t, size_t> best_d{static_cast<size_t>(-1), static_cast<size_t>(-1)};
+  const std::string leaf = last_segment(word);
   for (const auto& c : candidates) {
-    const size_t d = edit_distance(word, c);
+    const std::pair<size_t, size_t> d{segment_distance(leaf, last_segment(c)),
+                                      edit_distance(word, c)};
     if (d < best_d) {
       best_d = d;
       best = c;
     }
   }
   return best;
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+  return out;
 }
 
 std::string json_number(double v) {

@@ -1,5 +1,5 @@
 // Small text helpers for messages and output files.
-// defines: ipm::edit_distance, ipm::nearest, ipm::json_number, ipm::json_string,
+// defines: ipm::edit_distance, ipm::nearest, ipm::join, ipm::json_number, ipm::json_string,
 //          ipm::json_number_field
 #pragma once
 
@@ -11,8 +11,16 @@ namespace ipm {
 // Levenshtein distance, for "did you mean" suggestions.
 size_t edit_distance(const std::string& a, const std::string& b);
 
-// The candidate closest to `word` by edit distance ("" when there are none).
+// The candidate `word` most likely meant ("" when there are none), for "did you mean".
+// Dotted names ("train.learning_rate") are compared by their last segment first: an
+// abbreviation (lr for learning_rate: the initials of the '_' words) or a prefix (ema_samp)
+// is an exact match, a shared word (warmup in ema_warmup) as close as one typo, else the
+// segments' edit distance; ties go to the edit distance of the whole name, then to the
+// earlier candidate.
 std::string nearest(const std::string& word, const std::vector<std::string>& candidates);
+
+// "a, b, c" for {"a", "b", "c"}.
+std::string join(const std::vector<std::string>& parts, const std::string& sep);
 
 // Shortest text that reads back to exactly the same double ("%.17g" but trimmed).
 std::string json_number(double v);

@@ -17,7 +17,7 @@
 // t the texture value in [0, 1], g ~ U(0.7, 1.3) per image (illumination), n ~ N(0, 0.1)
 // per channel; land colours from a land-cover-like palette, the road grey. Grey textures
 // alone leave the strongest visual clusters (dark background vs. bright garment) unrelated
-// to the class, and the exact QR / RQ of Eq. 4 cluster by them (README, segmentation). The
+// to the class, and the exact QR / RQ of Eq. 4 cluster by them (docs/segmentation.md). The
 // layout, labels, coarse labels and co-occurrence are those of the grey file with the same
 // options.
 //

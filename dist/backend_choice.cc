@@ -13,10 +13,10 @@ BackendChoice resolve_backend(const std::string& requested, const BackendOffer& 
   std::string why;
   if (!offer.cuda_libtorch) {
     why = "this ipm-dist was built against a CPU-only LibTorch (rebuild against a CUDA "
-          "LibTorch with -DIPM_WITH_NCCL=ON: README, GPU clusters)";
+          "LibTorch with -DIPM_WITH_NCCL=ON: docs/gpu-clusters.md)";
   } else if (!offer.nccl_built) {
     why = "this ipm-dist was built without NCCL (-DIPM_WITH_NCCL=OFF, or CMake found no "
-          "NCCL: README, GPU clusters)";
+          "NCCL: docs/gpu-clusters.md)";
   } else if (offer.cuda_devices <= 0 && offer.driver_cuda > 0 && offer.build_cuda > 0 &&
              offer.driver_cuda / 1000 < offer.build_cuda / 1000) {
     why = "the NVIDIA driver supports CUDA " + cuda_version_text(offer.driver_cuda) +

@@ -50,10 +50,4 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, uint64_t epoch,
   return order;
 }
 
-OrderKind parse_order_kind(const std::string& s) {
-  if (s == "exact") return OrderKind::kExact;
-  if (s == "chunked") return OrderKind::kChunked;
-  throw Error("data.order = \"" + s + "\" is unknown (expected exact, chunked or auto)");
-}
-
 }  // namespace ipm

@@ -1,5 +1,5 @@
 // The order in which an epoch visits a split's units (rows, or pairs for ranking jobs).
-// defines: ipm::OrderKind, ipm::EpochOrderSpec, ipm::epoch_order, ipm::parse_order_kind
+// defines: ipm::OrderKind, ipm::EpochOrderSpec, ipm::epoch_order
 //
 // exact    today's global permutation: every unit anywhere in the split may follow any
 //          other, so a split read from the file (preload = "never") pulls a whole HDF5
@@ -14,7 +14,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <vector>
 
 namespace ipm {
@@ -31,8 +30,5 @@ struct EpochOrderSpec {
 // epoch) (common/hash_rng.h), unchanged. Throws ipm::Error for chunk or window < 1.
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, uint64_t epoch,
                                  const EpochOrderSpec& spec);
-
-// "exact" | "chunked" (data.order after "auto" is decided); throws naming the value.
-OrderKind parse_order_kind(const std::string& s);
 
 }  // namespace ipm

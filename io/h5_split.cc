@@ -235,8 +235,12 @@ torch::Tensor H5Split::x(const std::vector<int64_t>& rows) const {
   return x_uint8_ ? raw.to(torch::kFloat32).div_(255.0f) : raw;
 }
 
+torch::Tensor H5Split::y_unchecked(const std::vector<int64_t>& rows) const {
+  return read_rows(y_, y_mem_, torch::kInt64, y_shape_, rows, "y");
+}
+
 torch::Tensor H5Split::y(const std::vector<int64_t>& rows) const {
-  const torch::Tensor y = read_rows(y_, y_mem_, torch::kInt64, y_shape_, rows, "y");
+  const torch::Tensor y = y_unchecked(rows);
   if (y.numel() == 0) return y;
   const auto [lo, hi] = torch::aminmax(y);
   IPM_CHECK(lo.item<int64_t>() >= 0 && hi.item<int64_t>() < num_classes_,

@@ -45,6 +45,7 @@ class H5Split {
   // [B, sample_shape...]; y int64 [B, ...]; prior float32 [B, L, ...].
   torch::Tensor x(const std::vector<int64_t>& rows) const;
   torch::Tensor y(const std::vector<int64_t>& rows) const;
+  torch::Tensor y_unchecked(const std::vector<int64_t>& rows) const;  // y without the range check
   torch::Tensor prior(const std::vector<int64_t>& rows) const;
   torch::Tensor coarse(const std::vector<int64_t>& rows) const;  // int64 [B] or [B, h, w]
 

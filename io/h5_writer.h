@@ -24,6 +24,13 @@ class H5Writer {
   // Any extra dataset, e.g. "/train/coarse" or "/cooccurrence" (its group must exist:
   // write_split creates /<split>).
   void add_dataset(const std::string& path, const torch::Tensor& t);
+  // Streaming importers grow a split in blocks instead: create_split makes /<split>, then
+  // create_rows an empty dataset (path e.g. "/train/x", rows of shape `row_shape`) that
+  // append_rows extends along N. The caller makes sure no split stays empty.
+  void create_split(const std::string& split);
+  void create_rows(const std::string& path, torch::ScalarType type,
+                   const std::vector<int64_t>& row_shape);
+  void append_rows(const std::string& path, const torch::Tensor& rows);  // [B, row_shape...]
   void set_attributes(int64_t num_classes, const std::vector<std::string>& class_names,
                       const std::string& source);
   void commit();

@@ -1,5 +1,5 @@
 // The IDX format of MNIST and Fashion-MNIST (big-endian dims, uint8 data), gzip or plain.
-// defines: ipm::IdxArray, ipm::read_idx
+// defines: ipm::read_idx
 #pragma once
 
 #include <cstdint>

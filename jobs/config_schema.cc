@@ -1,107 +1,300 @@
 #include "jobs/config_schema.h"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
+#include "common/enum_names.h"
 #include "common/error.h"
 #include "common/text.h"
+#include "losses/implicit_losses.h"
+#include "losses/pair_losses.h"
 
 namespace ipm {
 namespace {
 
+constexpr int64_t kBig = int64_t{1} << 40;
+
+// "2^40" reads better than 1099511627776 in messages and docs.
+std::string bound_text(double v) {
+  if (v == static_cast<double>(kBig)) return "2^40";
+  return json_number(v);
+}
+
+ConfigKey new_key(const char* dotted, KeyType type) {
+  ConfigKey k;
+  k.dotted = dotted;
+  k.type = type;
+  return k;
+}
+
+// The builders below make one ConfigKey each; `at` is a generic lambda returning the JobSpec
+// field (const or not), so one expression serves both get and set.
+#define FIELD(expr)      \
+  [](auto& s) -> auto& { \
+    return s.expr;       \
+  }
+
+template <typename At>
+ConfigKey string_key(const char* dotted, const char* help, At at, KeyType type = KeyType::kString) {
+  ConfigKey k = new_key(dotted, type);
+  k.allowed = type == KeyType::kPath ? "a path (relative: to the suite file)" : "a string";
+  k.help = help;
+  k.get = [at](const JobSpec& s) -> KeyValue {
+    if constexpr (std::is_same_v<std::decay_t<decltype(at(s))>, std::filesystem::path>) {
+      return at(s).string();
+    } else {
+      return at(s);
+    }
+  };
+  k.set = [at](JobSpec& s, const KeyValue& v) { at(s) = std::get<std::string>(v); };
+  return k;
+}
+
+// One of E's names (or of `only`, a subset, when given). The field holds E, or its name while
+// a consumer still reads strings.
+template <typename E, typename At>
+ConfigKey enum_key(const char* dotted, const char* help, At at, std::vector<E> only = {}) {
+  ConfigKey k = new_key(dotted, KeyType::kEnum);
+  if (only.empty()) {
+    k.choices = enum_name_list<E>();
+  } else {
+    for (const E e : only) k.choices.push_back(enum_to_name(e));
+  }
+  k.allowed = join(k.choices, ", ");
+  k.help = help;
+  k.get = [at](const JobSpec& s) -> KeyValue {
+    const auto& f = at(s);
+    if constexpr (std::is_same_v<std::decay_t<decltype(f)>, std::string>) {
+      return f;
+    } else {
+      return std::string(enum_to_name(f));
+    }
+  };
+  k.set = [at](JobSpec& s, const KeyValue& v) {
+    auto& f = at(s);
+    const std::string& name = std::get<std::string>(v);
+    if constexpr (std::is_same_v<std::decay_t<decltype(f)>, std::string>) {
+      f = name;
+    } else {
+      f = *enum_from_name<E>(name);
+    }
+  };
+  return k;
+}
+
+// An integer in [lo, hi]; `shown` replaces the range in messages and docs where the real
+// bound depends on the data (checked again when the job starts).
+template <typename At>
+ConfigKey int_key(const char* dotted, int64_t lo, int64_t hi, const char* help, At at,
+                  const char* shown = nullptr) {
+  ConfigKey k = new_key(dotted, KeyType::kInt);
+  k.lo = static_cast<double>(lo);
+  k.hi = static_cast<double>(hi);
+  k.allowed = shown ? shown : bound_text(k.lo) + ".." + bound_text(k.hi);
+  k.help = help;
+  k.get = [at](const JobSpec& s) -> KeyValue { return static_cast<int64_t>(at(s)); };
+  k.set = [at](JobSpec& s, const KeyValue& v) {
+    at(s) = static_cast<std::decay_t<decltype(at(s))>>(std::get<int64_t>(v));
+  };
+  return k;
+}
+
+// A finite number in [lo, hi], "(" / ")" where an end is excluded.
+template <typename At>
+ConfigKey float_key(const char* dotted, const char* range, double lo, double hi, const char* help,
+                    At at) {
+  ConfigKey k = new_key(dotted, KeyType::kFloat);
+  k.lo_open = range[0] == '(';
+  k.hi_open = range[1] == ')';
+  k.lo = lo;
+  k.hi = hi;
+  k.allowed = std::string(k.lo_open ? "(" : "[") + bound_text(lo) + ", " + bound_text(hi) +
+              (k.hi_open ? ")" : "]");
+  k.help = help;
+  k.get = [at](const JobSpec& s) -> KeyValue { return static_cast<double>(at(s)); };
+  k.set = [at](JobSpec& s, const KeyValue& v) { at(s) = std::get<double>(v); };
+  return k;
+}
+
+// For a key whose JobSpec default is not what a user sees (set later, or required).
+ConfigKey shown_default(const char* text, ConfigKey k) {
+  k.shown_default = text;
+  return k;
+}
+
 const char* type_name(KeyType t) {
   switch (t) {
     case KeyType::kString: return "a string";
+    case KeyType::kPath: return "a string";
+    case KeyType::kEnum: return "a string";
     case KeyType::kInt: return "an integer";
     case KeyType::kFloat: return "a number";
   }
   return "?";
 }
 
-std::string as_string(const ConfigKey& k, const toml::node& v, const std::string& where) {
-  IPM_CHECK(v.is_string(), where << ": " << k.dotted << " must be " << type_name(k.type));
-  return *v.value<std::string>();
+// Markdown table cells: a '|' would end the cell.
+std::string cell(const std::string& s) {
+  std::string out;
+  for (const char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
+  return out;
 }
 
-int64_t as_int(const ConfigKey& k, const toml::node& v, const std::string& where) {
-  IPM_CHECK(v.is_integer(), where << ": " << k.dotted << " must be " << type_name(k.type));
-  return *v.value<int64_t>();
-}
-
-double as_float(const ConfigKey& k, const toml::node& v, const std::string& where) {
-  IPM_CHECK(v.is_integer() || v.is_floating_point(),
-            where << ": " << k.dotted << " must be " << type_name(k.type));
-  const double d = *v.value<double>();
-  IPM_CHECK(std::isfinite(d), where << ": " << k.dotted << " = " << d << " is not finite");
-  return d;
-}
-
-std::string one_of(const ConfigKey& k, const toml::node& v, const std::string& where,
-                   std::initializer_list<const char*> allowed) {
-  const std::string s = as_string(k, v, where);
-  for (const char* a : allowed) {
-    if (s == a) return s;
+const char* type_word(KeyType t) {
+  switch (t) {
+    case KeyType::kString: return "string";
+    case KeyType::kPath: return "path";
+    case KeyType::kEnum: return "enum";
+    case KeyType::kInt: return "integer";
+    case KeyType::kFloat: return "float";
   }
-  std::vector<std::string> names(allowed.begin(), allowed.end());
-  throw Error(where + ": " + k.dotted + " = \"" + s + "\" is not one of " + k.help +
-              " (did you mean \"" + nearest(s, names) + "\"?)");
+  return "?";
 }
-
-template <typename T>
-T in_range(const ConfigKey& k, T v, T lo, T hi, const std::string& where) {
-  IPM_CHECK(v >= lo && v <= hi, where << ": " << k.dotted << " = " << v << " is outside "
-                                      << k.help);
-  return v;
-}
-
-constexpr int64_t kBig = int64_t{1} << 40;
 
 }  // namespace
 
+// The table. Defaults are JobSpec's member initializers (trainer/job_spec.h), read through
+// `get` on a default JobSpec wherever they are shown.
 const std::vector<ConfigKey>& config_keys() {
+  using L = LossKind;
   static const std::vector<ConfigKey> keys = {
-      {"data.file", KeyType::kString, "a path to an ipm-dist HDF5 file"},
-      {"data.train", KeyType::kString, "a split (group) name"},
-      {"data.test", KeyType::kString, "a split (group) name"},
-      {"data.preload", KeyType::kString, "auto, always, never"},
-      {"data.order", KeyType::kString, "auto, exact, chunked"},
-      {"data.shuffle_window", KeyType::kInt, "1..2^40 (HDF5 chunks)"},
-      {"data.prefetch", KeyType::kInt, "0..64 (batches)"},
-      {"model.arch", KeyType::kString, "small_cnn, fcn"},
-      {"model.width", KeyType::kInt, "0..65536 (0 = the arch's default)"},
-      {"prior.kind", KeyType::kString, "negative, partial, stored, ranking, coarse"},
-      {"prior.k", KeyType::kInt, "1..num_classes-1"},
-      {"prior.prob", KeyType::kFloat, "[0, 1]"},
-      {"prior.smoothing", KeyType::kFloat, "[0, 1]"},
-      {"prior.blur", KeyType::kFloat, "[0, 1000] (pixels; coarse priors)"},
-      {"prior.seed", KeyType::kInt, "0..2^40 (default: train.seed)"},
-      {"prior.pairs", KeyType::kInt, "0..2^40 (ranking: pairs of training rows; 0 = rows / 2)"},
-      {"prior.ties", KeyType::kString, "triangle, diagonal"},
-      {"prior.pair_normalizer", KeyType::kString, "position, pooled"},
-      {"prior.pair_source", KeyType::kString, "seeded, file"},
-      {"train.loss", KeyType::kString, "ce, nll, qr, rq, f2, hard_ce, free_energy"},
-      {"train.pretrain_loss", KeyType::kString, "ce, hard_ce"},
-      {"train.pretrain_epochs", KeyType::kInt, "0..train.epochs-1"},
-      {"train.optimizer", KeyType::kString, "adam, adamw"},
-      {"train.lr", KeyType::kFloat, "(0, 10]"},
-      {"train.weight_decay", KeyType::kFloat, "[0, 10]"},
-      {"train.batch", KeyType::kInt, "1..2^40 (images; pairs with prior.kind = ranking)"},
-      {"train.epochs", KeyType::kInt, "1..2^40"},
-      {"train.normalizer", KeyType::kString, "local, global, ema"},
-      {"train.ema_decay", KeyType::kFloat, "[0, 1)"},
-      {"train.ema_samples", KeyType::kFloat, "(0, 2^40]"},
-      {"train.ema_warmup", KeyType::kInt, "0..2^40"},
-      {"train.seed", KeyType::kInt, "0..2^40"},
-      {"train.train_eval", KeyType::kString, "full, running"},
-      {"train.train_subset", KeyType::kInt, "0..2^40 (0 = all rows)"},
-      {"train.precision", KeyType::kString, "float32, float64"},
-      {"train.q_smoothing", KeyType::kFloat, "[0, 1] (segmentation jobs)"},
-      {"run.ranks_per_job", KeyType::kInt, "1..4096"},
-      {"run.threads_per_rank", KeyType::kInt, "1..256"},
-      {"run.backend", KeyType::kString, "auto, mpi, nccl"},
+      shown_default("(required)", string_key("data.file",
+                                             "The ipm-dist HDF5 file "
+                                             "(docs/data-format.md).",
+                                             FIELD(data.file), KeyType::kPath)),
+      string_key("data.train", "The split (HDF5 group) to train on.", FIELD(data.train)),
+      string_key("data.test", "The split (HDF5 group) to evaluate on.", FIELD(data.test)),
+      enum_key<Preload>("data.preload",
+                        "auto: load a split into memory when it is under 4 GiB; always; never "
+                        "(read batches from the file).",
+                        FIELD(data.preload)),
+      enum_key<DataOrder>("data.order",
+                          "Epoch order (docs/data-path.md): exact (one global permutation); "
+                          "chunked (HDF5 chunks permuted, rows shuffled within "
+                          "data.shuffle_window chunks: a split read from the file is read "
+                          "about once per epoch); auto (chunked unless preloaded or ranking "
+                          "pairs).",
+                          FIELD(data.order)),
+      int_key("data.shuffle_window", 1, kBig,
+              "chunked: HDF5 chunks whose rows are shuffled together (cut to what keeps two "
+              "windows in the 64 MiB chunk cache).",
+              FIELD(data.shuffle_window)),
+      int_key("data.prefetch", 0, 64,
+              "Batches a background thread reads ahead while the steps compute; 0 = read in "
+              "the training thread.",
+              FIELD(data.prefetch)),
+      enum_key<Arch>("model.arch",
+                     "small_cnn: the paper's CNN (4 conv 3x3, 32 ch, 33,194 parameters on "
+                     "28x28x1); fcn: per-pixel logits for segmentation (App. E.1.3).",
+                     FIELD(arch)),
+      int_key("model.width", 0, 65536, "Channels per layer; 0 = the arch's default (fcn: 64).",
+              FIELD(model_width)),
+      enum_key<PriorKind>("prior.kind",
+                          "Where the prior p_i(l) comes from (docs/priors.md): k negative "
+                          "labels, partial label sets, stored rows of /prior, ranking pairs, "
+                          "coarse block labels.",
+                          FIELD(prior.kind)),
+      int_key("prior.k", 1, kBig, "negative: wrong labels ruled out per sample.", FIELD(prior.k),
+              "1..num_classes-1"),
+      float_key("prior.prob", "[]", 0.0, 1.0,
+                "partial: chance that each wrong label joins the candidate set.",
+                FIELD(prior.prob)),
+      float_key("prior.smoothing", "[]", 0.0, 1.0,
+                "Additive smoothing eps: p <- (p + eps) / (1 + L eps) after any source "
+                "(App. E.1.3); 0 = none.",
+                FIELD(prior.smoothing)),
+      float_key("prior.blur", "[]", 0.0, 1000.0,
+                "coarse: Gaussian blur sigma of the prior map in pixels (edges replicated); "
+                "0 = none.",
+                FIELD(prior.blur)),
+      shown_default("train.seed",
+                    int_key("prior.seed", 0, kBig,
+                            "Which random labels / pairs; follows train.seed (swept too) "
+                            "unless set.",
+                            FIELD(prior.seed))),
+      int_key("prior.pairs", 0, kBig,
+              "ranking: pairs of training rows (0 = all floor(rows / 2), or every stored pair).",
+              FIELD(prior.pairs)),
+      enum_key<PairTies>("prior.ties",
+                         "ranking: prior of an equal pair: triangle (the paper's binary "
+                         "greater-or-equal) or diagonal (ties observed: 1/L on l1 = l2).",
+                         FIELD(prior.ties)),
+      enum_key<PairNormalization>("prior.pair_normalizer",
+                                  "ranking: position (Eq. 6: Z_a over first members, Z_b over "
+                                  "second ones) or pooled (both over all 2B images).",
+                                  FIELD(prior.pair_normalizer)),
+      enum_key<PairSource>("prior.pair_source",
+                           "ranking: seeded (pairs drawn from y by prior.seed) or file "
+                           "(/<train split>/pairs).",
+                           FIELD(prior.pair_source)),
+      enum_key<LossKind>("train.loss",
+                         "The loss (losses/implicit_losses.h): ce, nll (union), qr = KL(q||r), "
+                         "rq = KL(r||q), f2 (self-supervised, App. F), hard_ce (CE on the "
+                         "prior's argmax), free_energy (Eq. 5).",
+                         FIELD(train.loss)),
+      enum_key<LossKind>("train.pretrain_loss",
+                         "Loss of the first train.pretrain_epochs epochs (App. B): CE on the "
+                         "prior, or on its argmax.",
+                         FIELD(train.pretrain_loss), {L::kCE, L::kHardCE}),
+      int_key("train.pretrain_epochs", 0, kBig,
+              "Epochs that minimize train.pretrain_loss before train.loss takes over.",
+              FIELD(train.pretrain_epochs), "0..train.epochs-1"),
+      enum_key<Optimizer>("train.optimizer",
+                          "adam (weight decay as L2 in the gradient) or adamw (decoupled).",
+                          FIELD(train.optimizer)),
+      float_key("train.lr", "(]", 0.0, 10.0, "Learning rate.", FIELD(train.lr)),
+      float_key("train.weight_decay", "[]", 0.0, 10.0, "Weight decay.", FIELD(train.weight_decay)),
+      int_key("train.batch", 1, kBig,
+              "The global batch over all ranks of a job (images; pairs for prior.kind = "
+              "ranking).",
+              FIELD(train.batch)),
+      int_key("train.epochs", 1, kBig, "Epochs to train.", FIELD(train.epochs)),
+      enum_key<NormalizerKind>("train.normalizer",
+                               "Which samples log Z_l = log sum_j q_j(l) spans: local (this "
+                               "rank's slice), global (the whole batch, all-reduced), ema "
+                               "(running mean over past batches).",
+                               FIELD(train.normalizer)),
+      float_key("train.ema_decay", "[)", 0.0, 1.0, "ema: decay of the running mean of q, per step.",
+                FIELD(train.ema_decay)),
+      float_key("train.ema_samples", "(]", 0.0, static_cast<double>(kBig),
+                "ema: how many samples the running mean counts as beside the batch.",
+                FIELD(train.ema_samples)),
+      int_key("train.ema_warmup", 0, kBig,
+              "ema: steps that use the batch's own normalizer before the running mean "
+              "mixes in.",
+              FIELD(train.ema_warmup)),
+      int_key("train.seed", 0, kBig, "Initialization and batch order.", FIELD(train.seed)),
+      enum_key<TrainEval>("train.train_eval",
+                          "full: accuracy of q over the train split after each epoch (the "
+                          "paper's); running: during the epoch's steps (cheaper).",
+                          FIELD(train.train_eval)),
+      int_key("train.train_subset", 0, kBig, "Use only the first N training rows (0 = all).",
+              FIELD(train.train_subset)),
+      float_key("train.q_smoothing", "[]", 0.0, 1.0,
+                "Segmentation: q <- (q + eps) / (1 + L eps) before the loss (App. E.1.3 "
+                "uses 1e-4).",
+                FIELD(train.q_smoothing)),
+      enum_key<Precision>("train.precision",
+                          "float64 is slow, for verification (rank-count invariance to "
+                          "round-off).",
+                          FIELD(train.precision)),
+      int_key("run.ranks_per_job", 1, 4096,
+              "Ranks that train one job data-parallel; the world splits into groups of this "
+              "size.",
+              FIELD(run.ranks_per_job)),
+      int_key("run.threads_per_rank", 1, 256, "Intra-op threads of each rank.",
+              FIELD(run.threads_per_rank)),
+      enum_key<Backend>("run.backend",
+                        "Communicator: mpi (CPU), nccl (CUDA, one rank per GPU), auto (nccl "
+                        "when it can; docs/gpu-clusters.md). The same for every job.",
+                        FIELD(run.backend)),
   };
   return keys;
 }
+
+#undef FIELD
 
 const ConfigKey* find_key(const std::string& dotted) {
   for (const auto& k : config_keys()) {
@@ -112,129 +305,102 @@ const ConfigKey* find_key(const std::string& dotted) {
 
 void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::string& where,
                const std::filesystem::path& base_dir) {
-  const std::string key = k.dotted;
-  if (key == "data.file") {
-    const std::filesystem::path p = as_string(k, v, where);
-    IPM_CHECK(!p.empty(), where << ": data.file is empty");
-    s.data.file = p.is_absolute() ? p : (base_dir / p).lexically_normal();
-  } else if (key == "data.train") {
-    s.data.train = as_string(k, v, where);
-  } else if (key == "data.test") {
-    s.data.test = as_string(k, v, where);
-  } else if (key == "data.preload") {
-    s.data.preload = one_of(k, v, where, {"auto", "always", "never"});
-  } else if (key == "data.order") {
-    s.data.order = one_of(k, v, where, {"auto", "exact", "chunked"});
-  } else if (key == "data.shuffle_window") {
-    s.data.shuffle_window = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
-  } else if (key == "data.prefetch") {
-    s.data.prefetch = in_range<int64_t>(k, as_int(k, v, where), 0, 64, where);
-  } else if (key == "model.arch") {
-    s.arch = one_of(k, v, where, {"small_cnn", "fcn"});
-  } else if (key == "model.width") {
-    s.model_width = in_range<int64_t>(k, as_int(k, v, where), 0, 65536, where);
-  } else if (key == "prior.kind") {
-    s.prior.kind = one_of(k, v, where, {"negative", "partial", "stored", "ranking", "coarse"});
-  } else if (key == "prior.k") {
-    s.prior.k = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
-  } else if (key == "prior.prob") {
-    s.prior.prob = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
-  } else if (key == "prior.smoothing") {
-    s.prior.smoothing = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
-  } else if (key == "prior.blur") {
-    s.prior.blur = in_range(k, as_float(k, v, where), 0.0, 1000.0, where);
-  } else if (key == "prior.seed") {
-    s.prior.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
-  } else if (key == "prior.pairs") {
-    s.prior.pairs = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
-  } else if (key == "prior.ties") {
-    s.prior.ties = one_of(k, v, where, {"triangle", "diagonal"});
-  } else if (key == "prior.pair_normalizer") {
-    s.prior.pair_normalizer = one_of(k, v, where, {"position", "pooled"});
-  } else if (key == "prior.pair_source") {
-    s.prior.pair_source = one_of(k, v, where, {"seeded", "file"});
-  } else if (key == "train.loss") {
-    s.train.loss =
-        one_of(k, v, where, {"ce", "nll", "qr", "rq", "f2", "hard_ce", "free_energy"});
-  } else if (key == "train.pretrain_loss") {
-    s.train.pretrain_loss = one_of(k, v, where, {"ce", "hard_ce"});
-  } else if (key == "train.pretrain_epochs") {
-    s.train.pretrain_epochs = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
-  } else if (key == "train.optimizer") {
-    s.train.optimizer = one_of(k, v, where, {"adam", "adamw"});
-  } else if (key == "train.lr") {
-    s.train.lr = in_range(k, as_float(k, v, where), 1e-300, 10.0, where);
-  } else if (key == "train.weight_decay") {
-    s.train.weight_decay = in_range(k, as_float(k, v, where), 0.0, 10.0, where);
-  } else if (key == "train.batch") {
-    s.train.batch = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
-  } else if (key == "train.epochs") {
-    s.train.epochs = in_range<int64_t>(k, as_int(k, v, where), 1, kBig, where);
-  } else if (key == "train.normalizer") {
-    s.train.normalizer = one_of(k, v, where, {"local", "global", "ema"});
-  } else if (key == "train.ema_decay") {
-    s.train.ema_decay = in_range(k, as_float(k, v, where), 0.0, 0.999999, where);
-  } else if (key == "train.ema_samples") {
-    s.train.ema_samples = in_range(k, as_float(k, v, where), 1e-300, static_cast<double>(kBig), where);
-  } else if (key == "train.ema_warmup") {
-    s.train.ema_warmup = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
-  } else if (key == "train.seed") {
-    s.train.seed = static_cast<uint64_t>(in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where));
-  } else if (key == "train.train_eval") {
-    s.train.train_eval = one_of(k, v, where, {"full", "running"});
-  } else if (key == "train.train_subset") {
-    s.train.train_subset = in_range<int64_t>(k, as_int(k, v, where), 0, kBig, where);
-  } else if (key == "train.q_smoothing") {
-    s.train.q_smoothing = in_range(k, as_float(k, v, where), 0.0, 1.0, where);
-  } else if (key == "train.precision") {
-    s.train.precision = one_of(k, v, where, {"float32", "float64"});
-  } else if (key == "run.ranks_per_job") {
-    s.run.ranks_per_job = in_range<int64_t>(k, as_int(k, v, where), 1, 4096, where);
-  } else if (key == "run.threads_per_rank") {
-    s.run.threads_per_rank = in_range<int64_t>(k, as_int(k, v, where), 1, 256, where);
-  } else if (key == "run.backend") {
-    s.run.backend = one_of(k, v, where, {"auto", "mpi", "nccl"});
-  } else {
-    throw Error("internal: key " + key + " has no setter");
+  const std::string what = where + ": " + k.dotted;
+  switch (k.type) {
+    case KeyType::kString:
+    case KeyType::kPath:
+    case KeyType::kEnum: {
+      IPM_CHECK(v.is_string(), what << " must be " << type_name(k.type));
+      std::string text = *v.value<std::string>();
+      if (k.type == KeyType::kPath) {
+        IPM_CHECK(!text.empty(), what << " is empty");
+        const std::filesystem::path p = text;
+        text = p.is_absolute() ? text : (base_dir / p).lexically_normal().string();
+      }
+      if (k.type == KeyType::kEnum &&
+          std::find(k.choices.begin(), k.choices.end(), text) == k.choices.end()) {
+        throw Error(what + " = \"" + text + "\" is not one of " + k.allowed + " (did you mean \"" +
+                    nearest(text, k.choices) + "\"?)");
+      }
+      k.set(s, text);
+      return;
+    }
+    case KeyType::kInt: {
+      IPM_CHECK(v.is_integer(), what << " must be " << type_name(k.type));
+      const int64_t i = *v.value<int64_t>();
+      IPM_CHECK(static_cast<double>(i) >= k.lo && static_cast<double>(i) <= k.hi,
+                what << " = " << i << " is outside " << k.allowed);
+      k.set(s, i);
+      return;
+    }
+    case KeyType::kFloat: {
+      IPM_CHECK(v.is_integer() || v.is_floating_point(), what << " must be " << type_name(k.type));
+      const double d = *v.value<double>();
+      IPM_CHECK(std::isfinite(d), what << " = " << d << " is not finite");
+      const bool above = k.lo_open ? d > k.lo : d >= k.lo;
+      const bool below = k.hi_open ? d < k.hi : d <= k.hi;
+      IPM_CHECK(above && below, what << " = " << json_number(d) << " is outside " << k.allowed);
+      k.set(s, d);
+      return;
+    }
+  }
+}
+
+std::string key_value_text(const ConfigKey& k, const KeyValue& v) {
+  switch (k.type) {
+    case KeyType::kInt: return std::to_string(std::get<int64_t>(v));
+    case KeyType::kFloat: {
+      std::string t = json_number(std::get<double>(v));
+      // TOML floats need a '.' or exponent; "1" would read back as an integer.
+      if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
+      return t;
+    }
+    default: return json_string(std::get<std::string>(v));  // TOML basic strings
   }
 }
 
 std::string spec_to_toml(const JobSpec& s) {
   std::ostringstream o;
-  auto str = [](const std::string& v) { return json_string(v); };  // TOML basic strings
-  auto num = [](double v) {
-    std::string t = json_number(v);
-    // TOML floats need a '.' or exponent; "1" would read back as an integer.
-    if (t.find_first_of(".eEn") == std::string::npos) t += ".0";
-    return t;
-  };
   o << "# Resolved configuration of job " << s.name << " (every key, defaults included).\n";
-  o << "name = " << str(s.name) << "\n\n[data]\nfile = " << str(s.data.file.string())
-    << "\ntrain = " << str(s.data.train) << "\ntest = " << str(s.data.test)
-    << "\npreload = " << str(s.data.preload) << "\norder = " << str(s.data.order)
-    << "\nshuffle_window = " << s.data.shuffle_window << "\nprefetch = " << s.data.prefetch
-    << "\n\n[model]\narch = " << str(s.arch)
-    << "\nwidth = " << s.model_width << "\n\n[prior]\nkind = " << str(s.prior.kind) << "\nk = " << s.prior.k
-    << "\nprob = " << num(s.prior.prob) << "\nsmoothing = " << num(s.prior.smoothing)
-    << "\nblur = " << num(s.prior.blur)
-    << "\nseed = " << s.prior.seed << "\npairs = " << s.prior.pairs
-    << "\nties = " << str(s.prior.ties) << "\npair_normalizer = " << str(s.prior.pair_normalizer)
-    << "\npair_source = " << str(s.prior.pair_source)
-    << "\n\n[train]\nloss = " << str(s.train.loss)
-    << "\npretrain_loss = " << str(s.train.pretrain_loss)
-    << "\npretrain_epochs = " << s.train.pretrain_epochs
-    << "\noptimizer = " << str(s.train.optimizer) << "\nlr = " << num(s.train.lr)
-    << "\nweight_decay = " << num(s.train.weight_decay) << "\nbatch = " << s.train.batch
-    << "\nepochs = " << s.train.epochs << "\nnormalizer = " << str(s.train.normalizer)
-    << "\nema_decay = " << num(s.train.ema_decay)
-    << "\nema_samples = " << num(s.train.ema_samples) << "\nema_warmup = " << s.train.ema_warmup
-    << "\nseed = " << s.train.seed
-    << "\ntrain_eval = " << str(s.train.train_eval)
-    << "\ntrain_subset = " << s.train.train_subset
-    << "\nq_smoothing = " << num(s.train.q_smoothing)
-    << "\nprecision = " << str(s.train.precision) << "\n\n[run]\nranks_per_job = "
-    << s.run.ranks_per_job << "\nthreads_per_rank = " << s.run.threads_per_rank
-    << "\nbackend = " << str(s.run.backend) << "\n";
+  o << "name = " << json_string(s.name) << "\n";
+  std::string table;
+  for (const auto& k : config_keys()) {
+    const size_t dot = k.dotted.find('.');
+    if (k.dotted.substr(0, dot) != table) {
+      table = k.dotted.substr(0, dot);
+      o << "\n[" << table << "]\n";
+    }
+    o << k.dotted.substr(dot + 1) << " = " << key_value_text(k, k.get(s)) << "\n";
+  }
+  return o.str();
+}
+
+std::string keys_markdown() {
+  std::ostringstream o;
+  o << "# Suite keys\n\n"
+    << "Generated by `ipm-dist keys` from the key table in `jobs/config_schema.cc`; do not "
+       "edit by hand\n(`scripts/gen-keys-doc.sh` rewrites this file, and the test "
+       "`e2e.keys_doc_test` fails when it is stale).\n\n"
+    << "A suite file sets these keys in their tables (`[train]` `lr = 1e-4`) and may sweep "
+       "any of them\n(`[sweep]` `\"train.lr\" = [1e-4, 1e-3]`). Besides them: `name`, "
+       "`output` (top level) and\n`[slurm]` (docs/slurm.md). Unknown keys, wrong types and "
+       "values outside the allowed range are\nrefused with the file, the line and the "
+       "nearest valid key, for every job of a sweep, before any\ntrains.\n";
+  const JobSpec defaults;
+  std::string table;
+  for (const auto& k : config_keys()) {
+    const size_t dot = k.dotted.find('.');
+    if (k.dotted.substr(0, dot) != table) {
+      table = k.dotted.substr(0, dot);
+      o << "\n## [" << table << "]\n\n"
+        << "| key | type | allowed | default | what it does |\n"
+        << "|---|---|---|---|---|\n";
+    }
+    const std::string def =
+        k.shown_default.empty() ? key_value_text(k, k.get(defaults)) : k.shown_default;
+    o << "| `" << k.dotted << "` | " << type_word(k.type) << " | " << cell(k.allowed) << " | `"
+      << def << "` | " << cell(k.help) << " |\n";
+  }
   return o.str();
 }
 

@@ -117,11 +117,21 @@ std::string write_report(const std::filesystem::path& run_dir) {
       md << " 0 | – | – |\n";
       continue;
     }
-    csv << json_number(r.final_mean) << "," << json_number(r.final_std) << ","
-        << json_number(r.peak_mean) << "," << json_number(r.peak_std) << "\n";
-    std::snprintf(buf, sizeof buf, " %d%s | %.2f ± %.2f | %.2f ± %.2f |\n", r.n,
-                  r.missing > 0 ? "*" : "", 100 * r.final_mean, 100 * r.final_std,
-                  100 * r.peak_mean, 100 * r.peak_std);
+    // One seed has no spread: the std is left empty (CSV) and shown as "–", never as 0.
+    const bool one = r.n == 1;
+    csv << json_number(r.final_mean) << "," << (one ? "" : json_number(r.final_std)) << ","
+        << json_number(r.peak_mean) << "," << (one ? "" : json_number(r.peak_std)) << "\n";
+    const auto cell = [&](double mean, double sd) {
+      char c[48];
+      if (one) {
+        std::snprintf(c, sizeof c, "%.2f ± –", 100 * mean);
+      } else {
+        std::snprintf(c, sizeof c, "%.2f ± %.2f", 100 * mean, 100 * sd);
+      }
+      return std::string(c);
+    };
+    std::snprintf(buf, sizeof buf, " %d%s | %s | %s |\n", r.n, r.missing > 0 ? "*" : "",
+                  cell(r.final_mean, r.final_std).c_str(), cell(r.peak_mean, r.peak_std).c_str());
     md << buf;
   }
   bool partial = false;

@@ -21,30 +21,9 @@ void check_shapes(const torch::Tensor& log_q, const torch::Tensor& prior) {
 
 }  // namespace
 
-LossKind parse_loss(const std::string& name) {
-  if (name == "ce") return LossKind::kCE;
-  if (name == "nll") return LossKind::kNLL;
-  if (name == "qr") return LossKind::kQR;
-  if (name == "rq") return LossKind::kRQ;
-  if (name == "f2") return LossKind::kF2;
-  if (name == "hard_ce") return LossKind::kHardCE;
-  if (name == "free_energy") return LossKind::kFreeEnergy;
-  throw Error("unknown loss '" + name +
-              "' (expected ce, nll, qr, rq, f2, hard_ce or free_energy)");
-}
+LossKind parse_loss(const std::string& name) { return parse_enum<LossKind>(name, "loss"); }
 
-const char* loss_name(LossKind kind) {
-  switch (kind) {
-    case LossKind::kCE: return "ce";
-    case LossKind::kNLL: return "nll";
-    case LossKind::kQR: return "qr";
-    case LossKind::kRQ: return "rq";
-    case LossKind::kF2: return "f2";
-    case LossKind::kHardCE: return "hard_ce";
-    case LossKind::kFreeEnergy: return "free_energy";
-  }
-  return "?";
-}
+const char* loss_name(LossKind kind) { return enum_to_name(kind); }
 
 torch::Tensor implied_log_posterior(const torch::Tensor& log_q, const torch::Tensor& prior,
                                     const torch::Tensor& log_z, double prior_floor) {

@@ -12,8 +12,8 @@
 //            i.e. QR without r's per-sample normalizer (p~ = max(p, 1e-9) as for QR). Its
 //            sum over i is Eq. 5 exactly; it is what the authors' land-cover code minimizes
 //            ("loss_on_prior_simple"). Unlike KL(q||r), which is 0 for *any* one-hot q, it
-//            does not reward confident assignments that ignore the prior (see README,
-//            segmentation).
+//            does not reward confident assignments that ignore the prior (see
+//            docs/segmentation.md).
 //   HARD_CE_i = -log q_{i, argmax_l p_il}  ("hard naive" baseline of §4.3 / Malkin et al.
 //               2019: pseudo-labels from the prior's mode; ties go to the lowest class)
 //   NLL_i = -log sum_l p_il q_il                                      (NLL (union), §4.1)
@@ -35,14 +35,24 @@
 
 #include <torch/torch.h>
 
+#include "common/enum_names.h"
 #include "losses/normalizer.h"
 
 namespace ipm {
 
 enum class LossKind { kCE, kNLL, kQR, kRQ, kF2, kHardCE, kFreeEnergy };
 
-// "ce" | "nll" | "qr" | "rq" | "f2" | "hard_ce" | "free_energy"; throws ipm::Error naming the
-// value otherwise.
+inline const std::vector<EnumName<LossKind>>& enum_names(LossKind) {
+  static const std::vector<EnumName<LossKind>> names = {
+      {LossKind::kCE, "ce"},         {LossKind::kNLL, "nll"},
+      {LossKind::kQR, "qr"},         {LossKind::kRQ, "rq"},
+      {LossKind::kF2, "f2"},         {LossKind::kHardCE, "hard_ce"},
+      {LossKind::kFreeEnergy, "free_energy"},
+  };
+  return names;
+}
+
+// By the names above; throws ipm::Error naming the value and the allowed ones otherwise.
 LossKind parse_loss(const std::string& name);
 const char* loss_name(LossKind kind);
 

@@ -43,21 +43,18 @@ class LocalNormalizer final : public Normalizer {
 // the offset c = log Z - log mean_batch held constant (straight-through). For the first
 // `warmup` steps Z is this batch's alone (= local/global) while m warms up.
 //
-// Why this form (measured, bench/batch_size_study.sh and the issue note): the gradient
-// through the batch's own log Z is what keeps r from following a shift of q's class marginal,
-// and what makes training leave the trivial fixed point where q is the same for every x
-// (r = p there). Versions that scaled it down collapsed to one or two classes or stayed at
-// that point: the first one (Z = (1 - w) batch + w m, w = 0.5-0.9, the natural gradient),
-// the same with K / (B + K) weights for K >= 16 at batch 8, and a geometric mean. With the
-// full gradient and the warm-up, RQ at batch 8 trains like `local` at much larger batches.
+// Why the batch's gradient is kept at full strength: it is what keeps r from following a
+// shift of q's class marginal, and what makes training leave the trivial fixed point where q
+// is the same for every x (r = p there). Forms that scale it down (weighting the running mean
+// into the gradient, geometric means) collapse to one or two classes or stay at that point.
+// With it and the warm-up, RQ at batch 8 trains like `local` at much larger batches
+// (docs/results.md, "Normalizers and batch size").
 struct EmaOptions {
   double decay = 0.99;   // of the running mean, per step
   double samples = 16;   // K: how many samples the running mean counts as
   // Steps with the batch's own normalizer first. It must outlast the batch normalizer's own
   // escape from the trivial point (q the same for every x): mixed in earlier, the running
-  // mean of that constant q holds training there. Measured (RQ, k = 1, batch 8, 12,288
-  // Fashion-MNIST images, seed 1): 500 steps stayed at 10 % for 5 epochs, 1,536 and 3,072
-  // reached 75.7 % and 75.8 % (local at batch 8 is at 40 % after 1,536 steps).
+  // mean of that constant q holds training there (docs/results.md gives the measurement).
   int64_t warmup = 2000;
 };
 

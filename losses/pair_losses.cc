@@ -26,9 +26,7 @@ torch::Tensor kl_rows(const torch::Tensor& log_a, const torch::Tensor& log_b) {
 }  // namespace
 
 PairNormalization parse_pair_normalization(const std::string& name) {
-  if (name == "position") return PairNormalization::kPosition;
-  if (name == "pooled") return PairNormalization::kPooled;
-  throw Error("unknown pair normalization '" + name + "' (expected position or pooled)");
+  return parse_enum<PairNormalization>(name, "pair normalization");
 }
 
 torch::Tensor pair_joint_log_posterior(const torch::Tensor& log_qa, const torch::Tensor& log_qb,

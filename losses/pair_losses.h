@@ -35,7 +35,13 @@ namespace ipm {
 
 enum class PairNormalization { kPosition, kPooled };
 
-// "position" | "pooled"; throws ipm::Error naming the value otherwise.
+inline const std::vector<EnumName<PairNormalization>>& enum_names(PairNormalization) {
+  static const std::vector<EnumName<PairNormalization>> names = {
+      {PairNormalization::kPosition, "position"}, {PairNormalization::kPooled, "pooled"}};
+  return names;
+}
+
+// By the names above; throws ipm::Error naming the value otherwise.
 PairNormalization parse_pair_normalization(const std::string& name);
 
 // Stands in for log 0 in the joint: exp(-1e30 + anything finite) == 0 exactly, and it is

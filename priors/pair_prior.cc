@@ -15,14 +15,7 @@ PairOrder pair_order_of(int64_t y_a, int64_t y_b) {
 }
 
 void check_ranking_spec(const PriorSpec& spec) {
-  IPM_CHECK(spec.ties == "triangle" || spec.ties == "diagonal",
-            "prior.ties = '" << spec.ties << "' is unknown (expected triangle or diagonal)");
-  IPM_CHECK(spec.pair_normalizer == "position" || spec.pair_normalizer == "pooled",
-            "prior.pair_normalizer = '" << spec.pair_normalizer
-                                        << "' is unknown (expected position or pooled)");
   IPM_CHECK(spec.pairs >= 0, "prior.pairs = " << spec.pairs << " must be >= 0 (0 = all)");
-  IPM_CHECK(spec.pair_source == "seeded" || spec.pair_source == "file",
-            "prior.pair_source = '" << spec.pair_source << "' is unknown (expected seeded or file)");
 }
 
 RankedPairs make_ranked_pairs(const torch::Tensor& y, int64_t num_classes, int64_t count,
@@ -88,16 +81,14 @@ RankedPairs pairs_from_table(const torch::Tensor& table, int64_t n, int64_t coun
 }
 
 torch::Tensor ranking_joint_prior(const std::vector<PairOrder>& orders, int64_t num_classes,
-                                  const std::string& ties, double smoothing, bool reversed) {
+                                  PairTies ties, double smoothing, bool reversed) {
   const int64_t l = num_classes;
-  IPM_CHECK(ties == "triangle" || ties == "diagonal",
-            "prior.ties = '" << ties << "' is unknown (expected triangle or diagonal)");
   const auto opts = torch::TensorOptions().dtype(torch::kFloat64);
   // Lower triangle with diagonal (l1 >= l2), every cell 2 / (L(L+1)): 1/55 for L = 10.
   const torch::Tensor lower = torch::ones({l, l}, opts).tril() * (2.0 / static_cast<double>(l * (l + 1)));
   const torch::Tensor upper = lower.t().contiguous();
   const torch::Tensor diag = torch::eye(l, opts) / static_cast<double>(l);
-  const torch::Tensor equal = ties == "diagonal" ? diag : lower;
+  const torch::Tensor equal = ties == PairTies::kDiagonal ? diag : lower;
   std::vector<torch::Tensor> rows;
   rows.reserve(orders.size());
   for (PairOrder o : orders) {

@@ -56,7 +56,7 @@ RankedPairs pairs_from_table(const torch::Tensor& table, int64_t n, int64_t coun
 // eps (p <- (p + eps) / (1 + L^2 eps), App. E.1.3's smoothing on the joint). `reversed`
 // transposes every matrix: a deliberately wrong prior, for tests only.
 torch::Tensor ranking_joint_prior(const std::vector<PairOrder>& orders, int64_t num_classes,
-                                  const std::string& ties, double smoothing,
+                                  PairTies ties, double smoothing,
                                   bool reversed = false);
 
 // Validates the ranking keys of the spec; throws ipm::Error naming the key.

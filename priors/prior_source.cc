@@ -50,22 +50,19 @@ std::unique_ptr<PriorSource> make_prior_source(const PriorSpec& spec, int64_t nu
   IPM_CHECK(num_classes >= 2, "priors need at least 2 classes, the data has " << num_classes);
   IPM_CHECK(std::isfinite(spec.smoothing) && spec.smoothing >= 0.0,
             "prior.smoothing = " << spec.smoothing << " must be a finite number >= 0");
-  if (spec.kind == "negative") {
-    return std::make_unique<NegativePrior>(num_classes, spec.k, spec.seed, spec.smoothing);
+  switch (spec.kind) {
+    case PriorKind::kNegative:
+      return std::make_unique<NegativePrior>(num_classes, spec.k, spec.seed, spec.smoothing);
+    case PriorKind::kPartial:
+      return std::make_unique<PartialPrior>(num_classes, spec.prob, spec.seed, spec.smoothing);
+    case PriorKind::kStored: return std::make_unique<StoredPrior>(num_classes, spec.smoothing);
+    case PriorKind::kRanking:
+      check_ranking_spec(spec);
+      return std::make_unique<RankingPrior>(num_classes, spec.smoothing);
+    case PriorKind::kCoarse: break;
   }
-  if (spec.kind == "partial") {
-    return std::make_unique<PartialPrior>(num_classes, spec.prob, spec.seed, spec.smoothing);
-  }
-  if (spec.kind == "stored") return std::make_unique<StoredPrior>(num_classes, spec.smoothing);
-  if (spec.kind == "ranking") {
-    check_ranking_spec(spec);
-    return std::make_unique<RankingPrior>(num_classes, spec.smoothing);
-  }
-  IPM_CHECK(spec.kind != "coarse",
-            "prior.kind = \"coarse\" needs per-pixel labels: a data file whose /train/y is "
-            "[N, H, W] (segmentation, e.g. from `ipm-dist pack lsr`)");
-  throw Error("prior.kind = '" + spec.kind +
-              "' is unknown (expected negative, partial, stored, ranking or coarse)");
+  throw Error("prior.kind = \"coarse\" needs per-pixel labels: a data file whose /train/y is "
+              "[N, H, W] (segmentation, e.g. from `ipm-dist pack lsr`)");
 }
 
 }  // namespace ipm

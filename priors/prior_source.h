@@ -1,5 +1,5 @@
 // Prior beliefs p_i(l) for a batch: where weak supervision enters training.
-// defines: ipm::PriorSpec, ipm::PriorInputs, ipm::PriorSource, ipm::make_prior_source
+// defines: ipm::PriorKind, ipm::PairTies, ipm::PairSource, ipm::PriorSpec, ipm::PriorInputs, ipm::PriorSource, ipm::make_prior_source
 //
 // Every source is deterministic in (seed, sample index): the same sample gets the same prior
 // on every epoch, rank and restart, whatever batch it lands in.
@@ -21,19 +21,48 @@
 
 #include <torch/torch.h>
 
+#include "common/enum_names.h"
+
 namespace ipm {
 
+enum class PriorKind { kNegative, kPartial, kStored, kRanking, kCoarse };
+inline const std::vector<EnumName<PriorKind>>& enum_names(PriorKind) {
+  static const std::vector<EnumName<PriorKind>> names = {
+      {PriorKind::kNegative, "negative"}, {PriorKind::kPartial, "partial"},
+      {PriorKind::kStored, "stored"},     {PriorKind::kRanking, "ranking"},
+      {PriorKind::kCoarse, "coarse"}};
+  return names;
+}
+
+// ranking: the prior of a pair whose two rows have equal labels.
+enum class PairTies { kTriangle, kDiagonal };
+inline const std::vector<EnumName<PairTies>>& enum_names(PairTies) {
+  static const std::vector<EnumName<PairTies>> names = {{PairTies::kTriangle, "triangle"},
+                                                        {PairTies::kDiagonal, "diagonal"}};
+  return names;
+}
+
+// ranking: pairs drawn from y by the seed, or read from /<split>/pairs.
+enum class PairSource { kSeeded, kFile };
+inline const std::vector<EnumName<PairSource>>& enum_names(PairSource) {
+  static const std::vector<EnumName<PairSource>> names = {{PairSource::kSeeded, "seeded"},
+                                                          {PairSource::kFile, "file"}};
+  return names;
+}
+
 struct PriorSpec {
-  std::string kind = "negative";  // negative | partial | stored | ranking | coarse
+  PriorKind kind = PriorKind::kNegative;
   int64_t k = 1;                  // negative: wrong labels per sample, 1..L-1
   double prob = 0.5;              // partial: chance each wrong label joins the set
   double smoothing = 0.0;         // additive smoothing eps (0 = none)
   double blur = 0.0;              // coarse: Gaussian blur sigma in pixels (0 = none)
   uint64_t seed = 0;              // which random labels; the job's train.seed by default
   int64_t pairs = 0;              // ranking: number of pairs (0 = floor(rows / 2))
-  std::string ties = "triangle";  // ranking: prior of an "equal" pair: triangle | diagonal
-  std::string pair_normalizer = "position";  // ranking: Eq. 6 per position | pooled
-  std::string pair_source = "seeded";  // ranking: seeded (from y) | file (/<split>/pairs)
+  PairTies ties = PairTies::kTriangle;  // ranking: prior of an "equal" pair
+  // ranking: Eq. 6 per position | pooled, a losses::PairNormalization by name (priors do not
+  // depend on losses; the pair task parses it once per job).
+  std::string pair_normalizer = "position";
+  PairSource pair_source = PairSource::kSeeded;  // ranking: from y, or /<split>/pairs
 };
 
 // What a source may read for one batch. y is ground truth: sources that synthesize weak

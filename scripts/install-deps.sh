@@ -6,6 +6,7 @@ packages=(
   build-essential cmake pkg-config zlib1g-dev
   ccache                            # compiler cache: rebuilds on the same machine are cheap
   libtorch-dev                      # LibTorch 1.13 (CPU)
+  libopenblas0-pthread              # the BLAS LibTorch calls: ~100x the reference libblas3
   libopenmpi-dev openmpi-bin        # MPI
   libhdf5-dev hdf5-tools            # data files
   libtomlplusplus-dev libcli11-dev   # suite files, command line

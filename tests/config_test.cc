@@ -23,6 +23,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -30,6 +31,8 @@
 
 #include "common/error.h"
 #include "jobs/config_schema.h"
+#include "losses/implicit_losses.h"
+#include "losses/pair_losses.h"
 #include "jobs/suite.h"
 #include "trainer/job_spec.h"
 
@@ -114,43 +117,14 @@ std::string LoadError(const fs::path& file) {
   return ::testing::AssertionFailure() << "message does not contain '" << part << "': " << msg;
 }
 
-// Every field of two specs, exactly (doubles compared with ==).
+// Every key of the table, exactly (floats by their shortest exact text, so == on doubles).
+// Derived from the table: a key added there is compared here without a line of test.
 void ExpectSameSpec(const JobSpec& a, const JobSpec& b, const std::string& ctx) {
   SCOPED_TRACE(ctx);
   EXPECT_EQ(a.name, b.name);
-  EXPECT_EQ(a.data.file, b.data.file);
-  EXPECT_EQ(a.data.train, b.data.train);
-  EXPECT_EQ(a.data.test, b.data.test);
-  EXPECT_EQ(a.data.preload, b.data.preload);
-  EXPECT_EQ(a.arch, b.arch);
-  EXPECT_EQ(a.prior.kind, b.prior.kind);
-  EXPECT_EQ(a.prior.k, b.prior.k);
-  EXPECT_EQ(a.prior.prob, b.prior.prob);
-  EXPECT_EQ(a.prior.smoothing, b.prior.smoothing);
-  EXPECT_EQ(a.prior.seed, b.prior.seed);
-  EXPECT_EQ(a.prior.pairs, b.prior.pairs);
-  EXPECT_EQ(a.prior.ties, b.prior.ties);
-  EXPECT_EQ(a.prior.pair_normalizer, b.prior.pair_normalizer);
-  EXPECT_EQ(a.prior.pair_source, b.prior.pair_source);
-  EXPECT_EQ(a.train.loss, b.train.loss);
-  EXPECT_EQ(a.train.pretrain_loss, b.train.pretrain_loss);
-  EXPECT_EQ(a.train.pretrain_epochs, b.train.pretrain_epochs);
-  EXPECT_EQ(a.train.optimizer, b.train.optimizer);
-  EXPECT_EQ(a.train.lr, b.train.lr);
-  EXPECT_EQ(a.train.weight_decay, b.train.weight_decay);
-  EXPECT_EQ(a.train.batch, b.train.batch);
-  EXPECT_EQ(a.train.epochs, b.train.epochs);
-  EXPECT_EQ(a.train.normalizer, b.train.normalizer);
-  EXPECT_EQ(a.train.ema_decay, b.train.ema_decay);
-  EXPECT_EQ(a.train.ema_samples, b.train.ema_samples);
-  EXPECT_EQ(a.train.ema_warmup, b.train.ema_warmup);
-  EXPECT_EQ(a.train.seed, b.train.seed);
-  EXPECT_EQ(a.train.train_eval, b.train.train_eval);
-  EXPECT_EQ(a.train.train_subset, b.train.train_subset);
-  EXPECT_EQ(a.train.precision, b.train.precision);
-  EXPECT_EQ(a.run.ranks_per_job, b.run.ranks_per_job);
-  EXPECT_EQ(a.run.threads_per_rank, b.run.threads_per_rank);
-  EXPECT_EQ(a.run.backend, b.run.backend);
+  for (const auto& k : ipm::config_keys()) {
+    EXPECT_EQ(ipm::key_value_text(k, k.get(a)), ipm::key_value_text(k, k.get(b))) << k.dotted;
+  }
 }
 
 // A job directory name must stay one level below OUTPUT/jobs/.
@@ -282,70 +256,77 @@ TEST_F(ConfigTest, EveryContractKeyIsAcceptedAndLandsInTheSpec) {
   EXPECT_EQ(j.data.file, dir_ / "data" / "fm.h5");
   EXPECT_EQ(j.data.train, "tr");
   EXPECT_EQ(j.data.test, "te");
-  EXPECT_EQ(j.data.preload, "never");
-  EXPECT_EQ(j.arch, "small_cnn");
-  EXPECT_EQ(j.prior.kind, "partial");
+  EXPECT_EQ(j.data.preload, ipm::Preload::kNever);
+  EXPECT_EQ(j.arch, ipm::Arch::kSmallCnn);
+  EXPECT_EQ(j.prior.kind, ipm::PriorKind::kPartial);
   EXPECT_EQ(j.prior.k, 3);
   EXPECT_EQ(j.prior.prob, 0.3);
   EXPECT_EQ(j.prior.smoothing, 0.01);
   EXPECT_EQ(j.prior.seed, 11u);
-  EXPECT_EQ(j.train.loss, "nll");
-  EXPECT_EQ(j.train.pretrain_loss, "hard_ce");
+  EXPECT_EQ(j.train.loss, ipm::LossKind::kNLL);
+  EXPECT_EQ(j.train.pretrain_loss, ipm::LossKind::kHardCE);
   EXPECT_EQ(j.train.pretrain_epochs, 2);
-  EXPECT_EQ(j.train.optimizer, "adamw");
+  EXPECT_EQ(j.train.optimizer, ipm::Optimizer::kAdamW);
   EXPECT_EQ(j.train.lr, 0.001);
   EXPECT_EQ(j.train.weight_decay, 1e-5);
   EXPECT_EQ(j.train.batch, 128);
   EXPECT_EQ(j.train.epochs, 7);
-  EXPECT_EQ(j.train.normalizer, "ema");
+  EXPECT_EQ(j.train.normalizer, ipm::NormalizerKind::kEma);
   EXPECT_EQ(j.train.ema_decay, 0.95);
   EXPECT_EQ(j.train.ema_samples, 2.5);
   EXPECT_EQ(j.train.ema_warmup, 30);
   EXPECT_EQ(j.train.seed, 42u);
-  EXPECT_EQ(j.train.train_eval, "running");
+  EXPECT_EQ(j.train.train_eval, ipm::TrainEval::kRunning);
   EXPECT_EQ(j.train.train_subset, 1000);
-  EXPECT_EQ(j.train.precision, "float64");
+  EXPECT_EQ(j.train.precision, ipm::Precision::kFloat64);
   EXPECT_EQ(j.run.ranks_per_job, 2);
   EXPECT_EQ(j.run.threads_per_rank, 4);
-  EXPECT_EQ(j.run.backend, "mpi");
+  EXPECT_EQ(j.run.backend, ipm::Backend::kMpi);
 }
 
+// Every value of every enum key of the table, read from a file, lands in the spec.
 TEST_F(ConfigTest, EveryEnumValueIsAccepted) {
-  const std::map<std::string, std::vector<std::string>> allowed = {
-      {"train.loss", {"ce", "nll", "qr", "rq"}},
-      {"train.pretrain_loss", {"ce", "hard_ce"}},
-      {"train.optimizer", {"adam", "adamw"}},
-      {"train.normalizer", {"local", "global", "ema"}},
-      {"train.train_eval", {"full", "running"}},
-      {"train.precision", {"float32", "float64"}},
-      {"prior.kind", {"negative", "partial", "stored"}},
-      {"data.preload", {"auto", "always", "never"}},
-      {"run.backend", {"auto", "mpi", "nccl"}},
-  };
-  for (const auto& [key, values] : allowed) {
-    const std::string table = key.substr(0, key.find('.'));
-    const std::string leaf = key.substr(key.find('.') + 1);
-    for (const auto& v : values) {
+  int n = 0, checked = 0;
+  for (const auto& k : ipm::config_keys()) {
+    if (k.type != ipm::KeyType::kEnum) continue;
+    ASSERT_GE(k.choices.size(), 2u) << k.dotted;
+    const std::string table = k.dotted.substr(0, k.dotted.find('.'));
+    const std::string leaf = k.dotted.substr(k.dotted.find('.') + 1);
+    for (const auto& v : k.choices) {
       std::string text = "[data]\nfile = \"x.h5\"\n";
       if (table != "data") text += "[" + table + "]\n";
       text += leaf + " = \"" + v + "\"\n";
-      const fs::path file = Write(leaf + "_" + v + ".toml", text);
+      const fs::path file = Write("enum" + std::to_string(n++) + ".toml", text);
       Suite s;
-      ASSERT_NO_THROW(s = ipm::load_suite(file)) << key << " = " << v;
+      ASSERT_NO_THROW(s = ipm::load_suite(file)) << k.dotted << " = " << v;
       ASSERT_EQ(s.jobs.size(), 1u);
-      const JobSpec& j = s.jobs[0].spec;
-      const std::string got = key == "train.loss"         ? j.train.loss
-                              : key == "train.pretrain_loss" ? j.train.pretrain_loss
-                              : key == "train.optimizer"  ? j.train.optimizer
-                              : key == "train.normalizer" ? j.train.normalizer
-                              : key == "train.train_eval" ? j.train.train_eval
-                              : key == "train.precision"  ? j.train.precision
-                              : key == "prior.kind"       ? j.prior.kind
-                              : key == "run.backend"      ? j.run.backend
-                                                          : j.data.preload;
-      EXPECT_EQ(got, v) << key;
+      EXPECT_EQ(std::get<std::string>(k.get(s.jobs[0].spec)), v) << k.dotted;
+      ++checked;
     }
   }
+  // The values the issue found missing from the old hand-written list are among them.
+  EXPECT_GE(checked, 30);
+  for (const auto& [key, v] : std::vector<std::pair<std::string, std::string>>{
+           {"train.loss", "f2"}, {"train.loss", "hard_ce"}, {"train.loss", "free_energy"},
+           {"prior.kind", "ranking"}, {"prior.kind", "coarse"}, {"model.arch", "fcn"}}) {
+    const ipm::ConfigKey* k = ipm::find_key(key);
+    ASSERT_NE(k, nullptr) << key;
+    EXPECT_NE(std::find(k->choices.begin(), k->choices.end(), v), k->choices.end()) << key << v;
+  }
+}
+
+// Enum keys accept exactly the names of their enum's table (common/enum_names.h), so the
+// parser, the losses and the docs cannot disagree on a name.
+TEST_F(ConfigTest, EnumKeysUseTheEnumNameTables) {
+  EXPECT_EQ(ipm::find_key("train.loss")->choices, ipm::enum_name_list<ipm::LossKind>());
+  EXPECT_EQ(ipm::find_key("train.pretrain_loss")->choices,
+            (std::vector<std::string>{"ce", "hard_ce"}));
+  for (const auto& name : ipm::find_key("train.loss")->choices) {
+    EXPECT_STREQ(ipm::loss_name(ipm::parse_loss(name)), name.c_str());
+  }
+  EXPECT_EQ(ipm::find_key("prior.pair_normalizer")->choices,
+            ipm::enum_name_list<ipm::PairNormalization>());
+  EXPECT_EQ(ipm::find_key("run.backend")->choices, ipm::enum_name_list<ipm::Backend>());
 }
 
 TEST_F(ConfigTest, IntegerLrIsAcceptedAsFloat) {
@@ -693,7 +674,7 @@ TEST_F(ConfigTest, SweepIsTheCartesianProduct) {
   std::set<std::string> names;
   for (const auto& job : s.jobs) {
     const JobSpec& j = job.spec;
-    points.emplace(j.prior.k, j.train.loss);
+    points.emplace(j.prior.k, ipm::loss_name(j.train.loss));
     names.insert(j.name);
     EXPECT_TRUE(DirectorySafe(j.name));
     // The swept pairs are in sweep order and agree with the spec.
@@ -701,7 +682,7 @@ TEST_F(ConfigTest, SweepIsTheCartesianProduct) {
     EXPECT_EQ(job.swept[0].first, "prior.k");
     EXPECT_EQ(job.swept[0].second, std::to_string(j.prior.k));
     EXPECT_EQ(job.swept[1].first, "train.loss");
-    EXPECT_EQ(job.swept[1].second, j.train.loss);
+    EXPECT_EQ(job.swept[1].second, ipm::loss_name(j.train.loss));
     // Keys not swept keep the file's values.
     EXPECT_EQ(j.train.lr, 0.01);
     EXPECT_EQ(j.train.epochs, 5);
@@ -724,7 +705,8 @@ TEST_F(ConfigTest, ThreeAxisSweepCountsAndCoversEveryPoint) {
   std::set<std::tuple<uint64_t, double, std::string>> points;
   std::set<std::string> names;
   for (const auto& job : s.jobs) {
-    points.emplace(job.spec.train.seed, job.spec.train.lr, job.spec.train.optimizer);
+    points.emplace(job.spec.train.seed, job.spec.train.lr,
+                   ipm::enum_to_name(job.spec.train.optimizer));
     names.insert(job.spec.name);
     EXPECT_TRUE(DirectorySafe(job.spec.name));
   }
@@ -925,7 +907,9 @@ TEST_F(ConfigTest, SpecToTomlWritesEverySchemaKey) {
     const toml::node* n = t[table][leaf].node();
     ASSERT_NE(n, nullptr) << dotted << " is missing from spec_to_toml";
     switch (k.type) {
-      case ipm::KeyType::kString: EXPECT_TRUE(n->is_string()) << dotted; break;
+      case ipm::KeyType::kString:
+      case ipm::KeyType::kPath:
+      case ipm::KeyType::kEnum: EXPECT_TRUE(n->is_string()) << dotted; break;
       case ipm::KeyType::kInt: EXPECT_TRUE(n->is_integer()) << dotted; break;
       case ipm::KeyType::kFloat: EXPECT_TRUE(n->is_floating_point()) << dotted; break;
     }
@@ -982,7 +966,7 @@ TEST_F(ConfigTest, SpecToTomlRoundTripsAwkwardValues) {
   spec.train.batch = int64_t{1} << 40;
   spec.train.epochs = 1;
   spec.train.train_subset = 123456789;
-  spec.train.precision = "float64";
+  spec.train.precision = ipm::Precision::kFloat64;
   spec.run.ranks_per_job = 4096;
   spec.run.threads_per_rank = 256;
   ExpectRoundTrip(dir_ / "rt1", spec, "awkward");
@@ -1086,23 +1070,160 @@ TEST_F(ConfigTest, ResolvedTomlMakesSweptDataFilesAbsolute) {
 // refused naming the key and the value.
 TEST_F(ConfigTest, DataPathKeysParseAndBadValuesAreRefused) {
   const Suite d = ipm::load_suite(Write("d.toml", "[data]\nfile = \"x.h5\"\n"));
-  EXPECT_EQ(d.jobs[0].spec.data.order, "auto");
+  EXPECT_EQ(d.jobs[0].spec.data.order, ipm::DataOrder::kAuto);
   EXPECT_EQ(d.jobs[0].spec.data.shuffle_window, 32);
   EXPECT_EQ(d.jobs[0].spec.data.prefetch, 2);
   const Suite s = ipm::load_suite(Write(
       "s.toml",
       "[data]\nfile = \"x.h5\"\norder = \"chunked\"\nshuffle_window = 4\nprefetch = 0\n"));
-  EXPECT_EQ(s.jobs[0].spec.data.order, "chunked");
+  EXPECT_EQ(s.jobs[0].spec.data.order, ipm::DataOrder::kChunked);
   EXPECT_EQ(s.jobs[0].spec.data.shuffle_window, 4);
   EXPECT_EQ(s.jobs[0].spec.data.prefetch, 0);
   const std::string order =
       LoadError(Write("o.toml", "[data]\nfile = \"x.h5\"\norder = \"random\"\n"));
   EXPECT_TRUE(Contains(order, "\"random\""));
-  EXPECT_TRUE(Contains(order, "auto, exact, chunked"));
+  EXPECT_TRUE(Contains(order, "exact, chunked, auto"));
   EXPECT_TRUE(Contains(LoadError(Write("w.toml", "[data]\nfile = \"x.h5\"\nshuffle_window = 0\n")),
                        "shuffle_window"));
   EXPECT_TRUE(Contains(LoadError(Write("p.toml", "[data]\nfile = \"x.h5\"\nprefetch = -1\n")),
                        "prefetch"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Derived from the key table: every key and value round-trips, the writer's format is stable
+
+// Values to try for one key, from its declared type and range: every enum name, both ends and
+// the middle of a range (an excluded end is replaced by a value just inside it), an awkward
+// string.
+std::vector<ipm::KeyValue> ProbeValues(const ipm::ConfigKey& k, const fs::path& dir) {
+  std::vector<ipm::KeyValue> out;
+  switch (k.type) {
+    case ipm::KeyType::kEnum:
+      for (const auto& c : k.choices) out.emplace_back(c);
+      break;
+    case ipm::KeyType::kString: out.emplace_back(std::string("odd \"split\" \\ name")); break;
+    case ipm::KeyType::kPath: out.emplace_back((dir / "d ir" / "f.h5").string()); break;
+    case ipm::KeyType::kInt:
+      out.emplace_back(static_cast<int64_t>(k.lo));
+      out.emplace_back(static_cast<int64_t>(k.hi));
+      out.emplace_back(static_cast<int64_t>((k.lo + k.hi) / 2) + 1);
+      break;
+    case ipm::KeyType::kFloat:
+      out.emplace_back(k.lo_open ? k.lo + (k.hi - k.lo) * 1e-7 : k.lo);
+      out.emplace_back(k.hi_open ? k.hi - (k.hi - k.lo) * 1e-7 : k.hi);
+      out.emplace_back(k.lo + (k.hi - k.lo) / 3.0);
+      break;
+  }
+  return out;
+}
+
+TEST_F(ConfigTest, SpecToTomlRoundTripsEveryValueOfEveryKey) {
+  int n = 0;
+  for (const auto& k : ipm::config_keys()) {
+    for (const auto& v : ProbeValues(k, dir_)) {
+      JobSpec spec;
+      spec.name = "probe";
+      spec.data.file = dir_ / "x.h5";
+      k.set(spec, v);
+      const std::string shown = ipm::key_value_text(k, v);
+      EXPECT_EQ(ipm::key_value_text(k, k.get(spec)), shown) << k.dotted << " does not hold it";
+      ExpectRoundTrip(dir_ / ("probe" + std::to_string(n++)), spec, k.dotted + " = " + shown);
+    }
+  }
+  EXPECT_GT(n, 3 * static_cast<int>(ipm::config_keys().size()) / 2);
+}
+
+// Every probe value is also accepted from a suite file (the table's range and the parser's
+// check are the same thing), and one step outside a range is refused.
+TEST_F(ConfigTest, RangeEndsOfEveryNumericKeyAreAcceptedAndBeyondRefused) {
+  int n = 0;
+  for (const auto& k : ipm::config_keys()) {
+    if (k.type != ipm::KeyType::kInt && k.type != ipm::KeyType::kFloat) continue;
+    const std::string table = k.dotted.substr(0, k.dotted.find('.'));
+    const std::string leaf = k.dotted.substr(k.dotted.find('.') + 1);
+    // The key is on line 4 either way ([data] may be opened only once).
+    const std::string header = table == "data" ? "\n" : "[" + table + "]\n";
+    auto file_with = [&](const std::string& value) {
+      return Write("range_" + std::to_string(n++) + ".toml",
+                   "[data]\nfile = \"x.h5\"\n" + header + leaf + " = " + value + "\n");
+    };
+    for (const auto& v : ProbeValues(k, dir_)) {
+      const std::string text = ipm::key_value_text(k, v);
+      Suite s;
+      ASSERT_NO_THROW(s = ipm::load_suite(file_with(text))) << k.dotted << " = " << text;
+      EXPECT_EQ(ipm::key_value_text(k, k.get(s.jobs[0].spec)), text) << k.dotted;
+    }
+    const std::string below = k.type == ipm::KeyType::kInt
+                                  ? std::to_string(static_cast<int64_t>(k.lo) - 1)
+                                  : ipm::key_value_text(k, k.lo_open ? k.lo : k.lo - 1e-3);
+    const std::string above = k.type == ipm::KeyType::kInt
+                                  ? std::to_string(static_cast<int64_t>(k.hi) + 1)
+                                  : ipm::key_value_text(k, k.hi_open ? k.hi : k.hi * 1.001 + 1);
+    for (const auto& bad : {below, above}) {
+      const fs::path file = file_with(bad);
+      const std::string msg = LoadError(file);
+      EXPECT_TRUE(HasFileLine(msg, file, 4)) << k.dotted << " = " << bad;
+      EXPECT_TRUE(Contains(msg, k.dotted + " = ")) << bad;
+      EXPECT_TRUE(Contains(msg, "is outside " + k.allowed)) << bad;
+    }
+  }
+}
+
+// The writer's output for the defaults, byte for byte (tests/data/config_defaults.toml): a
+// job's config.toml is read by users' scripts, so its format changes only on purpose.
+TEST_F(ConfigTest, SpecToTomlOfTheDefaultsMatchesTheGoldenFile) {
+  JobSpec spec;
+  spec.name = "golden";
+  spec.data.file = "/data/fashion-mnist.h5";
+  std::ifstream in(std::string(IPM_TEST_DATA_DIR) + "/config_defaults.toml", std::ios::binary);
+  ASSERT_TRUE(in) << "cannot open config_defaults.toml";
+  std::stringstream golden;
+  golden << in.rdbuf();
+  EXPECT_EQ(ipm::spec_to_toml(spec), golden.str());
+}
+
+// "Did you mean": the last dotted segment, abbreviations and shared words count, not only
+// edit distance (by edit distance alone, train.learning_rate is nearest to train.pretrain_loss).
+TEST_F(ConfigTest, UnknownKeySuggestsByLastSegmentAndAbbreviation) {
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"train", "learning_rate", "train.lr"},
+      {"train", "warmup", "train.ema_warmup"},
+      {"train", "ema_sample", "train.ema_samples"},
+      {"train", "bacth", "train.batch"},
+      {"train", "decay", "train.ema_decay"},
+      {"prior", "pair_norm", "prior.pair_normalizer"},
+      {"run", "threads", "run.threads_per_rank"},
+  };
+  for (const auto& [table, key, want] : cases) {
+    const std::string text = "[data]\nfile = \"x.h5\"\n[" + table + "]\n" + key + " = 1\n";
+    const fs::path file = Write("near_" + key + ".toml", text);
+    const std::string msg = LoadError(file);
+    EXPECT_TRUE(HasFileLine(msg, file, 4));
+    EXPECT_TRUE(Contains(msg, "did you mean '" + want + "'")) << key;
+  }
+  // In [sweep] every key is a candidate: the segment still decides.
+  const fs::path file = Write("near_sweep.toml",
+                              "[data]\nfile = \"x.h5\"\n[sweep]\n\"train.learning_rate\" = [1]\n");
+  EXPECT_TRUE(Contains(LoadError(file), "did you mean 'train.lr'"));
+}
+
+// `ipm-dist keys` (docs/keys.md): one row per key of the table, each with its help, allowed
+// values and the default of a fresh JobSpec.
+TEST_F(ConfigTest, KeysMarkdownHasARowPerKeyWithHelpAndDefault) {
+  const std::string md = ipm::keys_markdown();
+  const JobSpec defaults;
+  for (const auto& k : ipm::config_keys()) {
+    SCOPED_TRACE(k.dotted);
+    EXPECT_FALSE(k.help.empty());
+    EXPECT_FALSE(k.allowed.empty());
+    const size_t row = md.find("\n| `" + k.dotted + "` |");
+    ASSERT_NE(row, std::string::npos);
+    const std::string line = md.substr(row + 1, md.find('\n', row + 1) - row - 1);
+    if (k.shown_default.empty()) {
+      EXPECT_TRUE(Contains(line, "`" + ipm::key_value_text(k, k.get(defaults)) + "`"));
+    }
+  }
+  EXPECT_TRUE(Contains(md, "| `train.loss` | enum | ce, nll, qr, rq, f2, hard_ce, free_energy |"));
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Tests of io/ (h5_split.h, h5_writer.h, idx_file.h, pack_idx.h):
+// Tests of io/ (h5_split.h, h5_writer.h, idx_file.h, pack_idx.h, pack_csv.h):
 //   * H5Writer -> H5Split round trips of x (uint8 scaled by 1/255, float32 as stored), y and
 //     prior for [N, C, H, W] and [N, D] data, y int32 and [N, H, W]; num_classes; preload_bytes;
 //   * any row subset (unsorted, duplicates, runs, single, empty, all) equals indexing the
@@ -6,6 +6,8 @@
 //   * errors name the file and what is at fault: missing file, garbage, truncated HDF5,
 //     missing split / dataset / attribute, mismatched rows, bad prior shape, bad labels, rows
 //     out of range;
+//   * rows appended in blocks (H5Writer::append_rows) across chunk boundaries read back as
+//     one write;
 //   * the writer is atomic: nothing at the target before commit(), nothing at all (no
 //     temporary) when destroyed without commit();
 //   * read_idx on gzip and plain IDX files written here with zlib, and its errors;
@@ -14,7 +16,10 @@
 //     window) that differs across epochs and seeds, and every window of its positions holds
 //     the rows of exactly `window` chunks; H5Split::chunk_rows is the writer's chunk;
 //   * pack_idx: a directory of IDX files reads back exactly through H5Split; bad labels,
-//     mismatched counts and missing files are errors and leave no output file.
+//     mismatched counts and missing files are errors and leave no output file;
+//   * pack_csv: the CSV fixture (tests/data/csv) reads back exactly (values, labels, shapes,
+//     class names), label column by name or from the end, float storage; every bad CSV is
+//     refused with its file and line and leaves no output file.
 #include <unistd.h>
 #include <zlib.h>
 
@@ -41,6 +46,7 @@
 #include "io/h5_split.h"
 #include "io/h5_writer.h"
 #include "io/idx_file.h"
+#include "io/pack_csv.h"
 #include "io/pack_idx.h"
 
 namespace {
@@ -563,6 +569,37 @@ TEST_F(IoTest, WriterWithoutCommitLeavesNothing) {
   EXPECT_TRUE(Entries(dir_).empty()) << "left behind: " << Join(Entries(dir_));
 }
 
+// Streaming writes: blocks of 3, 5 and 1 rows appended to datasets whose chunks hold 4 rows
+// (64 KiB rows), so blocks straddle chunks, read back like a tensor written whole.
+TEST_F(IoTest, AppendedRowsAcrossChunksReadBackLikeOneWrite) {
+  const Tensor x = torch::arange(9 * 16384, torch::kFloat32).view({9, 1, 128, 128});
+  const Tensor y = torch::tensor({4, 0, 3, 1, 2, 2, 0, 4, 1}, torch::kInt64);
+  {
+    ipm::H5Writer w(dir_ / "a.h5");
+    for (const std::string split : {"train", "test"}) {
+      w.create_split(split);
+      w.create_rows("/" + split + "/x", torch::kFloat32, {1, 128, 128});
+      w.create_rows("/" + split + "/y", torch::kInt64, {});
+      const std::vector<std::pair<int64_t, int64_t>> blocks = {{0, 3}, {3, 5}, {8, 1}};
+      for (const auto& [start, n] : blocks) {
+        w.append_rows("/" + split + "/x", x.narrow(0, start, n));
+        w.append_rows("/" + split + "/y", y.narrow(0, start, n));
+      }
+    }
+    w.set_attributes(5, {}, "test");
+    EXPECT_CONTAINS(ErrorOf([&] { w.append_rows("/train/x", y); }), "rank 1");
+    w.commit();
+  }
+  const std::vector<int64_t> rows = {8, 0, 3, 4, 7, 2};
+  for (const bool preload : {false, true}) {
+    const ipm::H5Split s(dir_ / "a.h5", "train", preload);
+    ASSERT_EQ(s.size(), 9);
+    EXPECT_EQ(s.sample_shape(), (std::vector<int64_t>{1, 128, 128}));
+    EXPECT_TRUE(SameTensor(s.x(rows), x.index_select(0, Rows(rows))));
+    EXPECT_TRUE(SameTensor(s.y(rows), y.index_select(0, Rows(rows))));
+  }
+}
+
 TEST_F(IoTest, CommitReplacesAnExistingFile) {
   const fs::path file = dir_ / "replace.h5";
   const SplitData a = ImageData(5, 1, 3, 3, 3, 16), b = ImageData(7, 1, 3, 3, 3, 17);
@@ -883,12 +920,10 @@ TEST(EpochOrder, EachWindowOfPositionsHoldsWholeChunks) {
   EXPECT_NE(first, (std::set<int64_t>{0, 1, 2, 3}));
 }
 
-TEST(EpochOrder, BadChunkOrWindowAndUnknownKindAreErrors) {
+TEST(EpochOrder, BadChunkOrWindowAreErrors) {
   EXPECT_CONTAINS(ErrorOf([] { ipm::epoch_order(10, 0, 1, Chunked(10, 0)); }),
                   "data.shuffle_window = 0");
   EXPECT_CONTAINS(ErrorOf([] { ipm::epoch_order(10, 0, 1, Chunked(0, 1)); }), "chunk of 0");
-  EXPECT_CONTAINS(ErrorOf([] { ipm::parse_order_kind("random"); }), "data.order = \"random\"");
-  EXPECT_EQ(ipm::parse_order_kind("chunked"), ipm::OrderKind::kChunked);
 }
 
 TEST_F(IoTest, ChunkRowsIsTheWritersChunk) {
@@ -896,4 +931,177 @@ TEST_F(IoTest, ChunkRowsIsTheWritersChunk) {
   const fs::path file = dir_ / "chunks.h5";
   WriteFile(file, {{"train", ImageData(200, 3, 32, 32, 10, 5)}}, 10);
   EXPECT_EQ(ipm::H5Split(file, "train", false).chunk_rows(), (256 << 10) / (3 * 32 * 32));
+}
+
+// ---------------------------------------------------------------------------------------------
+// pack_csv: tests/data/csv/{train,test}.csv (a header line, label first, 6 values of 1x2x3;
+// the test file has no header, CRLF line ends and blank lines) read back exactly.
+
+std::vector<std::string> ReadClassNames(const fs::path& file) {
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  const hid_t a = H5Aopen(f, "class_names", H5P_DEFAULT);
+  const hid_t space = H5Aget_space(a);
+  std::vector<char*> ptrs(static_cast<size_t>(H5Sget_simple_extent_npoints(space)));
+  const hid_t type = H5Tcopy(H5T_C_S1);
+  H5Tset_size(type, H5T_VARIABLE);
+  H5Tset_cset(type, H5T_CSET_UTF8);
+  std::vector<std::string> names;
+  if (H5Aread(a, type, ptrs.data()) >= 0) names.assign(ptrs.begin(), ptrs.end());
+  H5Dvlen_reclaim(type, space, H5P_DEFAULT, ptrs.data());
+  H5Tclose(type);
+  H5Sclose(space);
+  H5Aclose(a);
+  H5Fclose(f);
+  return names;
+}
+
+ipm::CsvPackOptions FixtureCsv() {
+  ipm::CsvPackOptions o;
+  o.train = fs::path(IPM_TEST_DATA_DIR) / "csv" / "train.csv";
+  o.test = fs::path(IPM_TEST_DATA_DIR) / "csv" / "test.csv";
+  o.shape = {1, 2, 3};
+  o.num_classes = 4;
+  o.class_names = {"zero", "one", "two", "three"};
+  o.block_rows = 2;  // several appends per split, and a last partial block
+  return o;
+}
+
+TEST_F(IoTest, PackCsvReadsTheFixtureBackExactly) {
+  const fs::path out = dir_ / "out" / "csv.h5";
+  fs::create_directories(out.parent_path());
+  ipm::pack_csv(FixtureCsv(), out);
+  EXPECT_EQ(Entries(out.parent_path()), std::vector<std::string>{"csv.h5"});
+  const Tensor xtr = torch::tensor({0, 1, 2, 3, 4, 5, 255, 254, 253, 252, 251, 250, 10, 20, 30,
+                                    40, 50, 60, 7, 7, 7, 7, 7, 7, 0, 0, 0, 0, 0, 255},
+                                   torch::kFloat32).view({5, 1, 2, 3});
+  const Tensor xte = torch::tensor({9, 8, 7, 6, 5, 4, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144},
+                                   torch::kFloat32).view({3, 1, 2, 3});
+  for (const bool preload : {false, true}) {
+    const ipm::H5Split tr(out, "train", preload), te(out, "test", preload);
+    EXPECT_EQ(tr.size(), 5);
+    EXPECT_EQ(te.size(), 3);
+    EXPECT_EQ(tr.num_classes(), 4);
+    EXPECT_TRUE(tr.x_is_uint8());
+    EXPECT_EQ(tr.sample_shape(), (std::vector<int64_t>{1, 2, 3}));
+    EXPECT_EQ(te.sample_shape(), (std::vector<int64_t>{1, 2, 3}));
+    EXPECT_TRUE(SameTensor(tr.x({0, 1, 2, 3, 4}), xtr / 255.0f));
+    EXPECT_TRUE(SameTensor(te.x({0, 1, 2}), xte / 255.0f));
+    EXPECT_TRUE(SameTensor(tr.y({0, 1, 2, 3, 4}), Rows({3, 0, 2, 1, 3})));
+    EXPECT_TRUE(SameTensor(te.y({2, 0, 1}), Rows({2, 1, 0})));
+  }
+  EXPECT_EQ(ReadClassNames(out), (std::vector<std::string>{"zero", "one", "two", "three"}));
+}
+
+TEST_F(IoTest, PackCsvVectorsWithTheLabelLastByNameAsFloat) {
+  WriteBytes(dir_ / "a.csv", "f0;f1;y\n0.5;-2e3;1\n1.25;+7;0\n");
+  WriteBytes(dir_ / "b.csv", "f0;f1;y\n3;4;1\n");
+  ipm::CsvPackOptions o;
+  o.train = dir_ / "a.csv";
+  o.test = dir_ / "b.csv";
+  o.label_column = "y";
+  o.delimiter = ';';
+  o.dtype = ipm::CsvDtype::kFloat32;
+  o.num_classes = 2;
+  ipm::pack_csv(o, dir_ / "v.h5");
+  const ipm::H5Split tr(dir_ / "v.h5", "train", false), te(dir_ / "v.h5", "test", false);
+  EXPECT_FALSE(tr.x_is_uint8());
+  EXPECT_EQ(tr.sample_shape(), std::vector<int64_t>{2});
+  const Tensor x = torch::tensor({0.5f, -2000.0f, 1.25f, 7.0f}).view({2, 2});
+  EXPECT_TRUE(SameTensor(tr.x({0, 1}), x));
+  EXPECT_TRUE(SameTensor(tr.y({0, 1}), Rows({1, 0})));
+  EXPECT_TRUE(SameTensor(te.x({0}), torch::tensor({3.0f, 4.0f}).view({1, 2})));
+  // The same column by index from the end.
+  o.label_column = "-1";
+  ipm::pack_csv(o, dir_ / "w.h5");
+  EXPECT_TRUE(SameTensor(ipm::H5Split(dir_ / "w.h5", "train", false).y({0, 1}), Rows({1, 0})));
+  // A label between the values: the values keep their order around it; no header line.
+  WriteBytes(dir_ / "m.csv", "10,2,20,30\n40,0,50,60\n");
+  o = ipm::CsvPackOptions{};
+  o.train = o.test = dir_ / "m.csv";
+  o.label_column = "1";
+  o.num_classes = 3;
+  ipm::pack_csv(o, dir_ / "m.h5");
+  const ipm::H5Split m(dir_ / "m.h5", "train", false);
+  const Tensor mx = torch::tensor({10.0f, 20.0f, 30.0f, 40.0f, 50.0f, 60.0f}).view({2, 3});
+  EXPECT_TRUE(SameTensor(m.x({0, 1}), mx / 255.0f));
+  EXPECT_TRUE(SameTensor(m.y({0, 1}), Rows({2, 0})));
+  // --header no keeps a first line of numbers as data; --header yes drops it.
+  o.header = ipm::CsvHeader::kYes;
+  ipm::pack_csv(o, dir_ / "m.h5");
+  EXPECT_EQ(ipm::H5Split(dir_ / "m.h5", "train", false).size(), 1);
+}
+
+TEST_F(IoTest, PackCsvRefusesBadFilesNamingFileAndLine) {
+  struct Case {
+    const char* what;
+    std::string train;  // the fixture's test file stays as it is
+    std::vector<std::string> expect;
+  };
+  const std::string head = "label,a,b,c,d,e,f\n", good = "1,0,1,2,3,4,5\n";
+  const std::vector<Case> cases = {
+      {"empty file", "", {"train.csv: empty file"}},
+      {"blank lines only", "\n  \n\r\n", {"train.csv: empty file"}},
+      {"header only", head, {"train.csv: no data rows"}},
+      {"ragged row, short", head + good + "1,0,1,2,3,4\n", {"train.csv:3:", "ragged", "6 cells"}},
+      {"ragged row, long", head + good + good + "1,0,1,2,3,4,5,6\n",
+       {"train.csv:4:", "8 cells, expected 7"}},
+      {"non-numeric cell", head + good + "1,0,1,x2,3,4,5\n", {"train.csv:3:", "column 4", "'x2'"}},
+      {"empty cell", head + "1,0,,2,3,4,5\n", {"train.csv:2:", "column 3", "not a number"}},
+      {"pixel above 255", head + good + good + "2,0,1,2,256,4,5\n",
+       {"train.csv:4:", "'256'", "uint8"}},
+      {"negative pixel", head + "2,0,-1,2,3,4,5\n", {"train.csv:2:", "'-1'", "uint8"}},
+      {"fractional pixel", head + "2,0,0.5,2,3,4,5\n", {"train.csv:2:", "'0.5'", "uint8"}},
+      {"label = L", head + good + "4,0,1,2,3,4,5\n", {"train.csv:3:", "label '4'", "0..3"}},
+      {"negative label", head + "-1,0,1,2,3,4,5\n", {"train.csv:2:", "label '-1'"}},
+      {"fractional label", head + "1.5,0,1,2,3,4,5\n", {"train.csv:2:", "label '1.5'"}},
+      {"non-numeric label in a row", head + good + "three,0,1,2,3,4,5\n",
+       {"train.csv:3:", "'three' is not a number"}},
+  };
+  const fs::path outdir = dir_ / "out", out = outdir / "bad.h5";
+  fs::create_directories(outdir);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    ipm::CsvPackOptions o = FixtureCsv();
+    o.train = dir_ / "train.csv";
+    WriteBytes(o.train, c.train);
+    const std::string msg = ErrorOf([&] { ipm::pack_csv(o, out); });
+    for (const auto& e : c.expect) EXPECT_CONTAINS(msg, e);
+    EXPECT_TRUE(Entries(outdir).empty()) << Join(Entries(outdir));
+  }
+  // The test file is checked against the train file's columns, and line numbers count the
+  // blank lines skipped.
+  ipm::CsvPackOptions o = FixtureCsv();
+  o.test = dir_ / "test.csv";
+  WriteBytes(o.test, "1,0,1,2,3,4,5\n\n2,0,1,2,3,4\n");
+  std::string msg = ErrorOf([&] { ipm::pack_csv(o, out); });
+  EXPECT_CONTAINS(msg, (dir_ / "test.csv").string() + ":3: ragged row: 6 cells, expected 7");
+  EXPECT_TRUE(Entries(outdir).empty()) << Join(Entries(outdir));
+  // --header no reads a header line as data, and says so.
+  o = FixtureCsv();
+  o.header = ipm::CsvHeader::kNo;
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "train.csv:1: column 1: 'label'");
+  // Float storage refuses what float32 cannot hold.
+  o = FixtureCsv();
+  o.dtype = ipm::CsvDtype::kFloat32;
+  o.test = dir_ / "test.csv";
+  WriteBytes(o.test, "1,0,1,2,3,4,5\n1,0,1,nan,3,4,5\n");
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "test.csv:2: column 4: 'nan'");
+  WriteBytes(o.test, "1,0,1,2,3,4,1e39\n");
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "test.csv:1: column 7: '1e39'");
+  // Options that do not fit the file name the option.
+  o = FixtureCsv();
+  o.shape = {1, 28, 28};
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "--shape holds 784 values");
+  o = FixtureCsv();
+  o.label_column = "7";
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "--label-column 7");
+  o.label_column = "digit";
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "no such column");
+  o = FixtureCsv();
+  o.class_names = {"a", "b"};
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "--class-names has 2 names");
+  o = FixtureCsv();
+  o.train = dir_ / "missing.csv";
+  EXPECT_CONTAINS(ErrorOf([&] { ipm::pack_csv(o, out); }), "missing.csv: cannot open");
+  EXPECT_TRUE(Entries(outdir).empty()) << Join(Entries(outdir));
 }

@@ -645,7 +645,7 @@ TEST(ParseLoss, RejectsUnknownNameWithMessageNamingIt) {
       ipm::parse_loss(bad);
       ADD_FAILURE() << "parse_loss('" << bad << "') did not throw";
     } catch (const ipm::Error& e) {
-      EXPECT_NE(std::string(e.what()).find("'" + bad + "'"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("\"" + bad + "\""), std::string::npos) << e.what();
     }
   }
 }

@@ -63,7 +63,7 @@ Tensor LabelsOf(const std::vector<int64_t>& indices, int64_t num_classes) {
 std::unique_ptr<ipm::PriorSource> Negative(int64_t num_classes, int64_t k, uint64_t seed,
                                            double smoothing = 0.0) {
   ipm::PriorSpec spec;
-  spec.kind = "negative";
+  spec.kind = ipm::PriorKind::kNegative;
   spec.k = k;
   spec.seed = seed;
   spec.smoothing = smoothing;
@@ -73,7 +73,7 @@ std::unique_ptr<ipm::PriorSource> Negative(int64_t num_classes, int64_t k, uint6
 std::unique_ptr<ipm::PriorSource> Partial(int64_t num_classes, double prob, uint64_t seed,
                                           double smoothing = 0.0) {
   ipm::PriorSpec spec;
-  spec.kind = "partial";
+  spec.kind = ipm::PriorKind::kPartial;
   spec.prob = prob;
   spec.seed = seed;
   spec.smoothing = smoothing;
@@ -82,7 +82,7 @@ std::unique_ptr<ipm::PriorSource> Partial(int64_t num_classes, double prob, uint
 
 std::unique_ptr<ipm::PriorSource> Stored(int64_t num_classes, double smoothing = 0.0) {
   ipm::PriorSpec spec;
-  spec.kind = "stored";
+  spec.kind = ipm::PriorKind::kStored;
   spec.smoothing = smoothing;
   return ipm::make_prior_source(spec, num_classes);
 }
@@ -457,18 +457,19 @@ TEST(MakePriorSource, RejectsBadKWithTheKeyAndValue) {
   EXPECT_NO_THROW(Negative(2, 1, 0));
 }
 
-TEST(MakePriorSource, RejectsUnknownKind) {
+// Unknown names are the key table's to refuse (config_test); a coarse prior needs the
+// segmentation trainer.
+TEST(MakePriorSource, RejectsCoarseForClassificationData) {
   ipm::PriorSpec spec;
-  spec.kind = "negatve";
+  spec.kind = ipm::PriorKind::kCoarse;
   const std::string msg = ErrorOf([&] { ipm::make_prior_source(spec, 10); });
-  EXPECT_CONTAINS(msg, "prior.kind");
-  EXPECT_CONTAINS(msg, "negatve");
-  spec.kind = "";
-  EXPECT_CONTAINS(ErrorOf([&] { ipm::make_prior_source(spec, 10); }), "prior.kind");
+  EXPECT_CONTAINS(msg, "prior.kind = \"coarse\"");
+  EXPECT_CONTAINS(msg, "per-pixel labels");
 }
 
 TEST(MakePriorSource, RejectsNegativeSmoothing) {
-  for (const std::string kind : {"negative", "partial", "stored"}) {
+  for (const ipm::PriorKind kind :
+       {ipm::PriorKind::kNegative, ipm::PriorKind::kPartial, ipm::PriorKind::kStored}) {
     ipm::PriorSpec spec;
     spec.kind = kind;
     spec.smoothing = -0.25;
@@ -491,14 +492,14 @@ TEST(MakePriorSource, RejectsNonFiniteSmoothingUpFront) {
 TEST(MakePriorSource, RejectsBadProbAndTooFewClasses) {
   for (const double prob : {-0.1, 1.5, std::nan("")}) {
     ipm::PriorSpec spec;
-    spec.kind = "partial";
+    spec.kind = ipm::PriorKind::kPartial;
     spec.prob = prob;
     EXPECT_CONTAINS(ErrorOf([&] { ipm::make_prior_source(spec, 10); }), "prior.prob");
   }
   ipm::PriorSpec spec;
   const std::string one = ErrorOf([&] { ipm::make_prior_source(spec, 1); });
   EXPECT_CONTAINS(one, "1");
-  spec.kind = "stored";
+  spec.kind = ipm::PriorKind::kStored;
   EXPECT_CONTAINS(ErrorOf([&] { ipm::make_prior_source(spec, 0); }), "0");
 }
 

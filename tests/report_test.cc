@@ -80,9 +80,10 @@ TEST_F(ReportTest, WritesTheContractColumnsAndAMarkdownTable) {
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "train.loss,n,final_test_acc_mean,final_test_acc_std,peak_test_acc_mean,"
             "peak_test_acc_std");
-  EXPECT_CONTAINS(csv, "\nce,1,0.5,0,0.5,0\n");
+  // n = 1: no standard deviation (empty cell, "–"), not a spread of 0.
+  EXPECT_CONTAINS(csv, "\nce,1,0.5,,0.5,\n");
   EXPECT_CONTAINS(csv, "\nrq,0,,,,\n");
-  EXPECT_CONTAINS(md, "| ce | 1* | 50.00 ± 0.00 | 50.00 ± 0.00 |");
+  EXPECT_CONTAINS(md, "| ce | 1* | 50.00 ± – | 50.00 ± – |");
   EXPECT_EQ(read(dir_ / "summary.md"), md);
 }
 

@@ -55,16 +55,16 @@ JobSpec spec_for(TaskKind kind, const std::filesystem::path& dir) {
   spec.train.lr = 3e-3;
   spec.train.batch = 16;  // 4 steps an epoch (2 for pairs: 32 pairs)
   spec.train.epochs = 3;
-  spec.train.loss = "qr";
+  spec.train.loss = ipm::LossKind::kQR;
   if (kind == TaskKind::kClassification) {
-    spec.prior.kind = "negative";
+    spec.prior.kind = ipm::PriorKind::kNegative;
     spec.prior.k = 1;
   } else if (kind == TaskKind::kRanking) {
-    spec.prior.kind = "ranking";
+    spec.prior.kind = ipm::PriorKind::kRanking;
   } else {
-    spec.arch = "fcn";
+    spec.arch = ipm::Arch::kFcn;
     spec.model_width = 4;
-    spec.prior.kind = "stored";
+    spec.prior.kind = ipm::PriorKind::kStored;
   }
   return spec;
 }
@@ -86,8 +86,9 @@ std::string read_lines_without_timing(const std::filesystem::path& file) {
 // global order and no reader thread; read from the file in the chunked order (auto), with a
 // reader thread two batches ahead; and the same without the thread.
 struct DataPath {
-  const char* preload;
+  const char* preload;  // as written in a suite
   int64_t prefetch;
+  Preload value() const { return *enum_from_name<Preload>(preload); }
 };
 constexpr DataPath kPreloaded{"always", 0}, kFromFile{"never", 2}, kFromFileNoThread{"never", 0};
 
@@ -102,7 +103,7 @@ TEST_P(DriverTest, TaskKindAndMidEpochStopThenResumeEqualsAnUninterruptedRun) {
 
   for (const DataPath path : {kPreloaded, kFromFile}) {
     SCOPED_TRACE(std::string("preload ") + path.preload);
-    spec.data.preload = path.preload;
+    spec.data.preload = path.value();
     spec.data.prefetch = path.prefetch;
     const auto whole_dir = dir / (std::string("whole_") + path.preload);
     const auto stopped_dir = dir / (std::string("stopped_") + path.preload);
@@ -153,7 +154,7 @@ TEST_P(DriverTest, ReaderThreadTrainsExactlyAsReadingInTheTrainingThread) {
   std::string lines[2];
   int i = 0;
   for (const DataPath path : {kFromFile, kFromFileNoThread}) {
-    spec.data.preload = path.preload;
+    spec.data.preload = path.value();
     spec.data.prefetch = path.prefetch;
     train_job(spec, dir / std::to_string(i), comm);
     lines[i] = read_lines_without_timing(dir / std::to_string(i) / "metrics.jsonl");
@@ -170,7 +171,7 @@ TEST_P(DriverTest, AFailedReadFailsTheJobNamingFileAndRows) {
   JobSpec spec = spec_for(kind, dir);
   SingleProcessCommunicator comm;
   for (const DataPath path : {kFromFile, kFromFileNoThread}) {
-    spec.data.preload = path.preload;
+    spec.data.preload = path.value();
     spec.data.prefetch = path.prefetch;
     TestHooks hooks;
     hooks.fail_read_at_step = 1;
@@ -196,9 +197,9 @@ TEST(TrainingOrder, AutoPicksByPreloadAndUnitsAndTheWindowFitsTheCache) {
   EXPECT_EQ(training_order(d, from_file, false).kind, OrderKind::kExact);
   EXPECT_EQ(training_order(d, from_file, true).chunk, 64);  // 64 rows of 64 bytes: one chunk
   EXPECT_EQ(training_order(d, from_file, true).window, 32);
-  d.order = "exact";
+  d.order = DataOrder::kExact;
   EXPECT_EQ(training_order(d, from_file, true).kind, OrderKind::kExact);
-  d.order = "chunked";
+  d.order = DataOrder::kChunked;
   EXPECT_EQ(training_order(d, in_memory, true).kind, OrderKind::kChunked);
 
   // Rows of 1 MiB: one row per chunk, and two windows of 32 fill the 64 MiB cache.

@@ -26,7 +26,7 @@ using torch::Tensor;
 
 TEST(Fcn, OutputIsPerPixelLogitsForAnySize) {
   torch::manual_seed(0);
-  auto m = ipm::make_model("fcn", {1, 13, 17}, 4, 8);
+  auto m = ipm::make_model(ipm::Arch::kFcn, {1, 13, 17}, 4, 8);
   const Tensor out = m.forward(torch::randn({2, 1, 13, 17}));
   EXPECT_EQ(out.sizes(), (std::vector<int64_t>{2, 4, 13, 17}));
 }
@@ -37,7 +37,7 @@ TEST(Fcn, ParameterCountMatchesFiveConvolutions) {
             (9 * 3 + 1) * 8 + 3 * (9 * 8 + 1) * 8 + (9 * 8 + 1) * 4);
   EXPECT_EQ(ipm::parameter_count(*ipm::Fcn(std::vector<int64_t>{4, 32, 32}, 4, 128)),
             (9 * 4 + 1) * 128 + 3 * (9 * 128 + 1) * 128 + (9 * 128 + 1) * 4);
-  EXPECT_EQ(ipm::parameter_count(*ipm::make_model("fcn", {1, 8, 8}, 2).ptr()),
+  EXPECT_EQ(ipm::parameter_count(*ipm::make_model(ipm::Arch::kFcn, {1, 8, 8}, 2).ptr()),
             (9 + 1) * 64 + 3 * (9 * 64 + 1) * 64 + (9 * 64 + 1) * 2);  // default width 64
 }
 
@@ -59,10 +59,8 @@ TEST(Fcn, ReceptiveFieldIsExactly11x11) {
   }
 }
 
-TEST(Fcn, SmallCnnDataIsRejectedAndUnknownArchNamesBoth) {
-  EXPECT_CONTAINS(ErrorOf([] { ipm::make_model("unet", {1, 8, 8}, 2); }),
-                  "expected small_cnn or fcn");
-  EXPECT_CONTAINS(ErrorOf([] { ipm::make_model("fcn", {784}, 10); }), "model 'fcn'");
+TEST(Fcn, SmallCnnDataIsRejected) {
+  EXPECT_CONTAINS(ErrorOf([] { ipm::make_model(ipm::Arch::kFcn, {784}, 10); }), "model 'fcn'");
 }
 
 // ---------------------------------------------------------------------------------------------

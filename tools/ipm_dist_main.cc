@@ -1,5 +1,5 @@
 // ipm-dist: the command line. Subcommands: run (the default for a .toml argument), report,
-// pack, export-prior, slurm.
+// pack, export-prior, slurm, keys.
 // Errors print one line "ipm-dist: error: ..." and exit 1; usage errors exit 2.
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/blas_check.h"
 #include "common/error.h"
 #include "common/process_tuning.h"
 #include "dist/communicator.h"
@@ -21,12 +22,14 @@
 #include "dist/work_counter.h"
 #include "io/pack_idx.h"
 #include "datasets/lsr_benchmark.h"
+#include "jobs/config_schema.h"
 #include "jobs/export_prior.h"
 #include "jobs/progress.h"
 #include "jobs/report.h"
 #include "jobs/run_suite.h"
 #include "jobs/suite.h"
 #include "slurm/slurm_spec.h"
+#include "tools/pack_csv_command.h"
 #include "tools/slurm_command.h"
 #include "trainer/stop_request.h"
 #include "trainer/test_hooks.h"
@@ -66,12 +69,12 @@ int64_t ranks_per_job(const ipm::Suite& suite, int world_size) {
 ipm::GroupBackend group_backend(
     const ipm::Suite& suite, ipm::Communicator& world,
     const std::function<ipm::GroupBackend(const std::string&)>& choose) {
-  const std::string& b = suite.jobs.front().spec.run.backend;
+  const ipm::Backend b = suite.jobs.front().spec.run.backend;
   for (const auto& j : suite.jobs) {
     IPM_CHECK(j.spec.run.backend == b,
               suite.file.string() << ": run.backend must be the same for every job");
   }
-  ipm::GroupBackend g = choose(b);
+  ipm::GroupBackend g = choose(ipm::enum_to_name(b));
   // `auto` decides on each rank from the GPUs it sees; ranks that disagree (GPU nodes beside
   // CPU nodes) would build mismatched communicators and hang at their first collective.
   if (!ipm::same_on_all_ranks({int64_t{g.choice.cuda}}, world)) {
@@ -105,6 +108,7 @@ ipm::TestHooks test_hooks_from_environment() {
   h.fail_rank = value("IPM_TEST_FAIL_RANK");
   h.reverse_ranking = value("IPM_TEST_REVERSE_RANKING") == 1;
   h.stop_at_step = value("IPM_TEST_STOP_AT_STEP");
+  h.fake_done_rank = value("IPM_TEST_FAKE_DONE_RANK");
   h.fail_read_at_step = value("IPM_TEST_FAIL_READ_AT_STEP");
   return h;
 }
@@ -127,6 +131,11 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   const ipm::Suite suite = ipm::load_suite(file);
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
+  if (world.rank() == 0 && ipm::is_reference_blas(ipm::sgemm_library())) {
+    std::cerr << "ipm-dist: warning: matrix products use the reference BLAS ("
+              << ipm::sgemm_library() << "), 25-100x slower than OpenBLAS: install "
+              << "libopenblas0-pthread (scripts/install-deps.sh)\n";
+  }
   if (dry_run) {  // lists jobs on rank 0; no collective follows, so any rank count will do
     ipm::LocalWorkCounter unused;
     if (world.rank() == 0) ipm::run_suite(suite, world, unused, /*dry_run=*/true, slice);
@@ -214,6 +223,8 @@ int main(int argc, char** argv) {
   idx->add_option("-o,--output", out_file, "HDF5 file to write")->required();
   idx->add_option("--num-classes", num_classes, "Number of classes")->capture_default_str();
   idx->add_option("--class-names", class_names, "Class names, in label order");
+  PackCsvCommand pack_csv;
+  add_pack_csv_command(*pack, pack_csv);
   // Label super-resolution benchmark (datasets/lsr_benchmark.h): Fashion-MNIST textures laid out as
   // regions, per-pixel labels, NLCD-like coarse block labels and their co-occurrence matrix.
   CLI::App* lsr = pack->add_subcommand(
@@ -250,6 +261,11 @@ int main(int argc, char** argv) {
   SlurmCommand slurm;
   add_slurm_command(app, slurm);
 
+  CLI::App* keys = app.add_subcommand(
+      "keys", "Print every suite key (type, allowed values, default, help) as Markdown: "
+              "the source of docs/keys.md");
+  run->footer("Suite keys: `ipm-dist keys` (docs/keys.md).");
+
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
   try {
     app.parse(args);
@@ -267,6 +283,7 @@ int main(int argc, char** argv) {
     if (*run && ipm::launched_by_mpi()) {
       mpi = std::make_unique<ipm::MpiRuntime>(&argc, &argv);
       rank = mpi->world_rank();
+      ipm::announce_interrupts(rank == 0);
       launch.world = std::make_unique<ipm::MpiCommunicator>(MPI_COMM_WORLD);
       launch.choose_backend = [](const std::string& b) {
         return ipm::choose_world_backend(b, MPI_COMM_WORLD);
@@ -292,6 +309,10 @@ int main(int argc, char** argv) {
       return run_command(suite_file, dry_run, progress_s, slice_text, launch);
     }
     if (*slurm.app) return run_slurm_command(slurm);
+    if (*keys) {
+      std::cout << ipm::keys_markdown();
+      return 0;
+    }
     if (*report) {
       std::cout << ipm::write_report(run_dir);
       return 0;
@@ -306,6 +327,7 @@ int main(int argc, char** argv) {
       std::cout << "wrote " << out_file << "\n";
       return 0;
     }
+    if (*pack_csv.app) return run_pack_csv_command(pack_csv);
     if (*lsr) {
       lsr_opt.idx_dir = lsr_dir;
       ipm::write_lsr_benchmark(lsr_opt, out_file);

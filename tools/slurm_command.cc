@@ -78,13 +78,13 @@ int run_slurm_command(const SlurmCommand& cmd) {
   int64_t threads = 1;
   for (const auto& j : suite.jobs) threads = std::max(threads, j.spec.run.threads_per_rank);
   // The GPU request follows run.backend (one for the whole run, as `ipm-dist run` checks).
-  const std::string& backend = suite.jobs.front().spec.run.backend;
+  const ipm::Backend backend = suite.jobs.front().spec.run.backend;
   for (const auto& j : suite.jobs) {
     IPM_CHECK(j.spec.run.backend == backend,
               suite.file.string() << ": run.backend must be the same for every job");
   }
   const std::string gpu_note =
-      ipm::finish_slurm_gpus(spec, backend, per_job, suite.file.string() + ": [slurm]");
+      ipm::finish_slurm_gpus(spec, ipm::enum_to_name(backend), per_job, suite.file.string() + ": [slurm]");
   ipm::finish_slurm_spec(spec, suite.name, per_job, threads);
   const int64_t tasks = spec.nodes * spec.ntasks_per_node;
   IPM_CHECK(tasks % per_job == 0,

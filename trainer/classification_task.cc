@@ -87,7 +87,7 @@ void check_image_job(const JobSpec& spec) {
   check_pretrain(spec.train);
   IPM_CHECK(spec.train.q_smoothing == 0.0,
             "train.q_smoothing applies to segmentation jobs (per-pixel labels) only");
-  IPM_CHECK(spec.arch != "fcn", "model.arch = \"fcn\" predicts per-pixel labels but "
+  IPM_CHECK(spec.arch != Arch::kFcn, "model.arch = \"fcn\" predicts per-pixel labels but "
                                     << train.where() << "/y has one label per sample");
   const H5Split test(spec.data.file, spec.data.test, /*preload=*/false);
   IPM_CHECK(test.sample_shape() == train.sample_shape(),
@@ -101,12 +101,6 @@ void check_image_job(const JobSpec& spec) {
       validate_prior(train.prior(rows), train.num_classes(), train.where() + "/prior", rows);
     });
   }
-  parse_loss(spec.train.loss);
-  IPM_CHECK(spec.train.optimizer == "adam" || spec.train.optimizer == "adamw",
-            "train.optimizer = '" << spec.train.optimizer << "' is unknown");
-  IPM_CHECK(spec.train.normalizer == "local" || spec.train.normalizer == "global" ||
-                spec.train.normalizer == "ema",
-            "train.normalizer = '" << spec.train.normalizer << "' is unknown");
   const int64_t n = training_rows(spec.train, train);
   IPM_CHECK(spec.train.batch <= n, "train.batch = " << spec.train.batch << " exceeds the "
                                                     << n << " training rows");
@@ -118,7 +112,7 @@ void ImageTaskRun::evaluate(StepContext& c, const H5Split& test, const double* s
                             int64_t steps, EpochMetrics& m) {
   const double seen = static_cast<double>(steps * c.t.batch * images_per_unit());
   m.train_acc_r = sums[2] / seen;
-  m.train_acc = c.t.train_eval == "running" ? sums[1] / seen
+  m.train_acc = c.t.train_eval == TrainEval::kRunning ? sums[1] / seen
                                             : accuracy(c.model, c.train, n_, c.comm, c.dtype);
   m.test_acc = accuracy(c.model, test, test.size(), c.comm, c.dtype);
 }

@@ -6,15 +6,15 @@
 namespace ipm {
 
 std::unique_ptr<Normalizer> make_normalizer(const TrainSpec& t, Communicator& comm) {
-  if (t.normalizer == "local") return std::make_unique<LocalNormalizer>();
-  // One code path for any number of ranks: on one rank the all-reduces are no-ops.
-  if (t.normalizer == "global") return std::make_unique<GlobalNormalizer>(comm);
-  if (t.normalizer == "ema") {
-    return std::make_unique<GlobalEmaNormalizer>(
-        EmaOptions{t.ema_decay, t.ema_samples, t.ema_warmup}, comm);
+  switch (t.normalizer) {
+    case NormalizerKind::kLocal: return std::make_unique<LocalNormalizer>();
+    // One code path for any number of ranks: on one rank the all-reduces are no-ops.
+    case NormalizerKind::kGlobal: return std::make_unique<GlobalNormalizer>(comm);
+    case NormalizerKind::kEma:
+      return std::make_unique<GlobalEmaNormalizer>(
+          EmaOptions{t.ema_decay, t.ema_samples, t.ema_warmup}, comm);
   }
-  throw Error("train.normalizer = '" + t.normalizer +
-              "' is unknown (expected local, global or ema)");
+  throw Error("train.normalizer: unhandled kind");
 }
 
 EmaNormalizer::State ema_state(const Normalizer& n) {

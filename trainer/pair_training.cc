@@ -21,20 +21,20 @@ RankedPairs load_file_pairs(const JobSpec& spec, int64_t n) {
 }  // namespace
 
 void check_ranking_job(const JobSpec& spec, int64_t n) {
-  if (spec.prior.kind != "ranking") return;
+  if (spec.prior.kind != PriorKind::kRanking) return;
   check_ranking_spec(spec.prior);
-  const std::string& loss = spec.train.loss;
-  IPM_CHECK(loss == "qr" || loss == "rq",
-            "train.loss = \"" << loss << "\" cannot train from prior.kind = \"ranking\" "
+  const LossKind loss = spec.train.loss;
+  IPM_CHECK(loss == LossKind::kQR || loss == LossKind::kRQ,
+            "train.loss = \"" << loss_name(loss) << "\" cannot train from prior.kind = \"ranking\" "
                               "(the pair losses of Eq. 6 are qr and rq)");
-  IPM_CHECK(spec.train.normalizer != "ema",
+  IPM_CHECK(spec.train.normalizer != NormalizerKind::kEma,
             "train.normalizer = \"ema\" is not supported with prior.kind = \"ranking\" "
             "(use local or global)");
   IPM_CHECK(spec.train.pretrain_epochs == 0,
             "train.pretrain_epochs = " << spec.train.pretrain_epochs << " is not supported with "
             "prior.kind = \"ranking\" (CE on a pair prior is not defined; set it to 0)");
   int64_t p = 0;
-  if (spec.prior.pair_source == "file") {
+  if (spec.prior.pair_source == PairSource::kFile) {
     // Every pair of the file, now: a bad one found mid-training would waste the epochs.
     p = load_file_pairs(spec, n).size();
   } else {
@@ -51,9 +51,9 @@ void check_ranking_job(const JobSpec& spec, int64_t n) {
 
 std::unique_ptr<RankedPairs> make_job_pairs(const JobSpec& spec, const H5Split& train,
                                             int64_t n) {
-  if (spec.prior.kind != "ranking") return nullptr;
+  if (spec.prior.kind != PriorKind::kRanking) return nullptr;
   check_ranking_job(spec, n);
-  if (spec.prior.pair_source == "file") {
+  if (spec.prior.pair_source == PairSource::kFile) {
     return std::make_unique<RankedPairs>(load_file_pairs(spec, n));
   }
   std::vector<int64_t> rows(static_cast<size_t>(n));

@@ -35,7 +35,7 @@ torch::Tensor log_r_for_metrics(const LossTerms& terms, const torch::Tensor& log
 // class everywhere and the others' q tiny except on a few pixels, which then dominate Z_l,
 // so q_i(l) / Z_l ~ 0 for every other pixel and r = q there. The floor eps keeps
 // Z_l >= M eps, so r returns towards the prior unless q puts real mass on l (measured: both
-// collapse to ~20-30% pixel accuracy without it on the lsr benchmark, see README).
+// collapse to ~20-30% pixel accuracy without it on the lsr benchmark, docs/results.md).
 torch::Tensor pixel_log_q(const torch::Tensor& logits, double eps) {
   torch::Tensor log_q = flatten_classes(torch::log_softmax(logits, 1));
   if (eps == 0.0) return log_q;
@@ -94,14 +94,14 @@ void check_labels(const H5Split& split) {
 SegmentationPriors::SegmentationPriors(const PriorSpec& spec, const std::filesystem::path& file,
                                        int64_t num_classes)
     : spec_(spec), num_classes_(num_classes) {
-  IPM_CHECK(spec.kind == "coarse" || spec.kind == "stored",
-            "prior.kind = \"" << spec.kind << "\" is for classification; segmentation data "
+  IPM_CHECK(spec.kind == PriorKind::kCoarse || spec.kind == PriorKind::kStored,
+            "prior.kind = \"" << enum_to_name(spec.kind) << "\" is for classification; segmentation data "
                               << "(per-pixel labels) takes prior.kind = \"coarse\" or \"stored\"");
   IPM_CHECK(std::isfinite(spec.smoothing) && spec.smoothing >= 0.0,
             "prior.smoothing = " << spec.smoothing << " must be a finite number >= 0");
-  IPM_CHECK(spec.kind == "coarse" || spec.blur == 0.0,
+  IPM_CHECK(spec.kind == PriorKind::kCoarse || spec.blur == 0.0,
             "prior.blur applies to prior.kind = \"coarse\" only");
-  if (spec.kind == "coarse") {
+  if (spec.kind == PriorKind::kCoarse) {
     coarse_ = std::make_unique<CoarsePrior>(read_cooccurrence(file), num_classes, spec.blur,
                                             spec.smoothing, file.string() + ":/cooccurrence");
   }
@@ -150,17 +150,16 @@ void check_segmentation_job(const JobSpec& spec) {
   check_labels(test);
   IPM_CHECK(test.sample_shape() == train.sample_shape(),
             test.where() << ": sample shape differs from " << train.where());
-  IPM_CHECK(spec.arch == "fcn", "model.arch = \"" << spec.arch << "\" predicts one label per "
+  IPM_CHECK(spec.arch == Arch::kFcn, "model.arch = \"" << enum_to_name(spec.arch) << "\" predicts one label per "
                                                  << "image; per-pixel labels ("
                                                  << train.where() << "/y) need \"fcn\"");
   make_model(spec.arch, train.sample_shape(), train.num_classes(), spec.model_width);
   const SegmentationPriors priors(spec.prior, spec.data.file, train.num_classes());
   priors.check_split(train);
   priors.check_split(test);  // r's metrics on test use the test split's prior
-  parse_loss(spec.train.loss);
   check_pretrain(spec.train);
-  IPM_CHECK(spec.train.normalizer == "local" || spec.train.normalizer == "global",
-            "train.normalizer = '" << spec.train.normalizer
+  IPM_CHECK(spec.train.normalizer != NormalizerKind::kEma,
+            "train.normalizer = '" << enum_to_name(spec.train.normalizer)
                                    << "' is not supported for segmentation (local or global)");
   const int64_t n = training_rows(spec.train, train);
   IPM_CHECK(spec.train.batch <= n, "train.batch = " << spec.train.batch << " exceeds the "
@@ -203,7 +202,7 @@ class SegmentationRun : public TaskRun {
                 EpochMetrics& m) override {
     (void)steps;
     Confusions train_conf{counts(sums + 1), counts(sums + 1 + L_ * L_)};
-    if (c.t.train_eval == "full") {
+    if (c.t.train_eval == TrainEval::kFull) {
       train_conf = evaluate_split(c.model, c.train, n_, priors_, c.comm, c.dtype, c.t.q_smoothing);
     }
     const Confusions test_conf =

@@ -40,16 +40,13 @@ torch::Tensor SmallCnnImpl::forward(torch::Tensor x) {
   return fc_->forward(x.contiguous().flatten(1));
 }
 
-torch::nn::AnyModule make_model(const std::string& arch, const std::vector<int64_t>& sample_shape,
+torch::nn::AnyModule make_model(Arch arch, const std::vector<int64_t>& sample_shape,
                                 int64_t num_classes, int64_t width) {
-  if (arch == "small_cnn") {
-    return torch::nn::AnyModule(SmallCnn(sample_shape, num_classes, width > 0 ? width : 32));
-  }
-  if (arch == "fcn") {
+  if (arch == Arch::kFcn) {
     return torch::nn::AnyModule(
         Fcn(sample_shape, num_classes, width > 0 ? width : kFcnDefaultWidth));
   }
-  throw Error("model.arch = '" + arch + "' is unknown (expected small_cnn or fcn)");
+  return torch::nn::AnyModule(SmallCnn(sample_shape, num_classes, width > 0 ? width : 32));
 }
 
 torch::Tensor to_model_layout(const torch::Tensor& x) {

@@ -9,6 +9,8 @@
 
 #include <torch/torch.h>
 
+#include "trainer/job_spec.h"
+
 namespace ipm {
 
 class SmallCnnImpl : public torch::nn::Module {
@@ -27,8 +29,8 @@ TORCH_MODULE(SmallCnn);
 // model.arch -> a module mapping [B, sample_shape...] to logits [B, L] (small_cnn) or
 // per-pixel logits [B, L, H, W] (fcn, trainer/fcn.h). width = model.width, 0 = the
 // architecture's default (small_cnn 32, fcn 64). Throws ipm::Error naming the architecture
-// when it is unknown or cannot take this sample shape.
-torch::nn::AnyModule make_model(const std::string& arch, const std::vector<int64_t>& sample_shape,
+// when it cannot take this sample shape.
+torch::nn::AnyModule make_model(Arch arch, const std::vector<int64_t>& sample_shape,
                                 int64_t num_classes, int64_t width = 0);
 
 // Images [B, C, H, W] in the layout the network runs fastest in: channels-last, with the

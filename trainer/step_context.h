@@ -14,6 +14,7 @@
 #include "losses/implicit_losses.h"
 #include "losses/normalizer.h"
 #include "trainer/batch_slicer.h"
+#include "trainer/finite_guard.h"
 #include "trainer/job_spec.h"
 #include "trainer/test_hooks.h"
 
@@ -44,6 +45,8 @@ struct StepContext {
   torch::ScalarType dtype;
   Communicator& comm;
   const TestHooks& hooks;
+  FiniteGuard* guard = nullptr;  // the job's: every step's loss is noted in it
+  int64_t epoch = 0;             // the epoch being trained (1-based), for the guard's message
 };
 
 // One optimizer step on this rank's share of the global mean loss: gradients are summed

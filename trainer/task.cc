@@ -7,7 +7,7 @@ namespace ipm {
 TaskKind task_kind(const JobSpec& spec) {
   const H5Split train(spec.data.file, spec.data.train, /*preload=*/false);
   if (train.label_shape().size() == 2) return TaskKind::kSegmentation;
-  if (spec.prior.kind == "ranking") return TaskKind::kRanking;
+  if (spec.prior.kind == PriorKind::kRanking) return TaskKind::kRanking;
   return TaskKind::kClassification;
 }
 

@@ -15,6 +15,8 @@ struct TestHooks {
                                    // transposed (a deliberately wrong joint prior)
   int64_t stop_at_step = -1;       // rank 0 of a group requests a stop (as SIGUSR1 would)
                                    // before this step of each job, counted from 0 over epochs
+  int64_t fake_done_rank = -1;     // this rank of each group sees every job as DONE (only
+                                   // the group's rank 0 reads DONE: jobs/run_suite.cc)
   int64_t fail_read_at_step = -1;  // every rank's read of this step's batch (counted as
                                    // stop_at_step) fails as a corrupt file would
 };

@@ -14,22 +14,19 @@ namespace ipm {
 constexpr int64_t kAutoPreloadBytes = int64_t{4} << 30;
 
 bool should_preload(const DataSpec& d, const std::string& split) {
-  if (d.preload == "always") return true;
-  if (d.preload == "never") return false;
+  if (d.preload == Preload::kAlways) return true;
+  if (d.preload == Preload::kNever) return false;
   return H5Split::preload_bytes(d.file, split) <= kAutoPreloadBytes;
 }
 
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const TrainSpec& t,
                                                         std::vector<torch::Tensor> params) {
-  if (t.optimizer == "adam") {
-    return std::make_unique<torch::optim::Adam>(
-        params, torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));
-  }
-  if (t.optimizer == "adamw") {
+  if (t.optimizer == Optimizer::kAdamW) {
     return std::make_unique<torch::optim::AdamW>(
         params, torch::optim::AdamWOptions(t.lr).weight_decay(t.weight_decay));
   }
-  throw Error("train.optimizer = '" + t.optimizer + "' is unknown (expected adam or adamw)");
+  return std::make_unique<torch::optim::Adam>(
+      params, torch::optim::AdamOptions(t.lr).weight_decay(t.weight_decay));
 }
 
 double param_norm(torch::nn::Module& m) {
@@ -46,7 +43,7 @@ void write_metrics_file(const std::filesystem::path& job_dir,
 }
 
 torch::ScalarType training_dtype(const TrainSpec& t) {
-  return t.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
+  return t.precision == Precision::kFloat64 ? torch::kFloat64 : torch::kFloat32;
 }
 
 torch::nn::AnyModule make_replicated_model(const JobSpec& spec,
@@ -75,12 +72,11 @@ void check_pretrain(const TrainSpec& t) {
   if (t.pretrain_epochs == 0) return;
   IPM_CHECK(t.pretrain_epochs < t.epochs,
             "train.pretrain_epochs = " << t.pretrain_epochs << " must be smaller than "
-            "train.epochs = " << t.epochs << " (train.loss = \"" << t.loss << "\" would never run)");
-  parse_loss(t.pretrain_loss);
+            "train.epochs = " << t.epochs << " (train.loss = \"" << loss_name(t.loss) << "\" would never run)");
 }
 
 LossKind epoch_loss(const TrainSpec& t, int64_t epoch) {
-  return parse_loss(epoch <= t.pretrain_epochs ? t.pretrain_loss : t.loss);
+  return epoch <= t.pretrain_epochs ? t.pretrain_loss : t.loss;
 }
 
 int64_t training_rows(const TrainSpec& t, const H5Split& train) {
@@ -89,10 +85,12 @@ int64_t training_rows(const TrainSpec& t, const H5Split& train) {
 
 EpochOrderSpec training_order(const DataSpec& d, const H5Split& train, bool units_are_rows) {
   EpochOrderSpec o;
-  if (d.order == "auto") {
-    o.kind = !train.preloaded() && units_are_rows ? OrderKind::kChunked : OrderKind::kExact;
-  } else {
-    o.kind = parse_order_kind(d.order);
+  switch (d.order) {
+    case DataOrder::kExact: o.kind = OrderKind::kExact; break;
+    case DataOrder::kChunked: o.kind = OrderKind::kChunked; break;
+    case DataOrder::kAuto:
+      o.kind = !train.preloaded() && units_are_rows ? OrderKind::kChunked : OrderKind::kExact;
+      break;
   }
   IPM_CHECK(d.shuffle_window >= 1,
             "data.shuffle_window = " << d.shuffle_window << " chunks (need >= 1)");

@@ -69,7 +69,7 @@ int64_t training_rows(const TrainSpec& t, const H5Split& train);
 // preloaded (a gather from memory reads nothing) or the units are pairs (a pair's two rows
 // lie anywhere in the split, so chunking pairs saves no reads). Chunks are the split's HDF5
 // chunk rows; the window is cut to what keeps two windows of x's chunks in HDF5's chunk
-// cache (H5Split::kChunkCacheBytes). Throws naming the key for an unknown order or a window < 1.
+// cache (H5Split::kChunkCacheBytes). Throws naming the key for a window < 1.
 EpochOrderSpec training_order(const DataSpec& d, const H5Split& train, bool units_are_rows);
 
 }  // namespace ipm

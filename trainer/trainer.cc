@@ -7,11 +7,13 @@
 
 #include "common/error.h"
 #include "common/hash_rng.h"
+#include "common/text.h"  // json_number
 #include "dist/grad_reducer.h"
 #include "io/h5_split.h"
 #include "trainer/batch_reader.h"
 #include "trainer/batch_slicer.h"
 #include "trainer/checkpoint.h"
+#include "trainer/finite_guard.h"
 #include "trainer/normalizer_factory.h"
 #include "trainer/step_context.h"
 #include "trainer/stop_request.h"
@@ -66,13 +68,14 @@ EpochSums resumed_sums(const TrainState& state, bool resumes_mid_epoch, int64_t 
 
 // Before step s of an epoch whose loop began at step `start` (0, or where a mid-epoch
 // checkpoint left off) and whose first step is step `first_step` of the job: whether the
-// group stops here (preemption). A collective: every rank of the group calls it each step.
+// group stops here (preemption), or throws JobFailed when a rank's last step went bad
+// (trainer/finite_guard.h). A collective: every rank of the group calls it each step.
 bool stop_before_step(StepContext& c, int64_t s, int64_t start, int64_t first_step) {
   // (not at the step a run resumes from: a rerun with the hook set would never advance)
   if (c.comm.rank() == 0 && first_step + s == c.hooks.stop_at_step && (s > start || start == 0)) {
     request_stop();
   }
-  return agree_to_stop(c.comm);
+  return agree_before_step(c.comm, *c.guard);  // the stop flag and the guard, one all-reduce
 }
 
 // The steps of one epoch over `order` (the epoch's permutation of the task's units), from
@@ -95,7 +98,9 @@ EpochSums train_epoch(StepContext& c, TaskRun& task, const std::vector<int64_t>&
                      task.units_are_rows() ? "rows" : "pairs");
   for (int64_t s = start; s < steps; ++s) {
     if (stop_before_step(c, s, start, first_step)) break;
+    const double loss_before = sums.values[0];
     task.step(c, reader.next(), sums.values.data());
+    c.guard->note_step(sums.values[0] - loss_before, c.comm.size(), c.epoch, s + 1);
     sums.steps_done = s + 1;
   }
   sums.read_wait_s = reader.wait_s();
@@ -176,6 +181,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
   // --- epochs ---------------------------------------------------------------------------
   StepContext step{t,       train, epoch_loss(t, 1), *normalizer, model, *opt,
                    reducer, mine,  dtype,            comm,        hooks};
+  FiniteGuard guard(num_classes, "train.lr = " + json_number(t.lr));
+  step.guard = &guard;
   for (int64_t epoch = state.epochs_done + 1; epoch <= t.epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
     comm.take_comm_stats();
@@ -186,6 +193,7 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     const bool mid_epoch = epoch == state.epochs_done + 1 && state.steps_done > 0;
     const EpochSums resumed = resumed_sums(state, mid_epoch, run->sum_fields(), comm);
     step.loss_kind = epoch_loss(t, epoch);
+    step.epoch = epoch;
     EpochSums local = train_epoch(step, *run, order, steps, resumed, (epoch - 1) * steps,
                                   spec.data.prefetch);
     local.train_s += seconds_since(epoch_t0);
@@ -223,6 +231,8 @@ JobResult train_job(const JobSpec& spec, const std::filesystem::path& job_dir,
     m.read_bytes = static_cast<double>(local.read_bytes);
     m.param_norm = param_norm(net);
     m.epoch_s = seconds_since(epoch_t0);
+    guard.note_epoch(m.loss, m.param_norm);
+    guard.agree(comm, false);  // the epoch's last step: throws before a bad checkpoint is saved
 
     state.epochs_done = epoch;
     state.steps_done = 0;

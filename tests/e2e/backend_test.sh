@@ -6,7 +6,7 @@
 # the refusal cannot happen: run tests/e2e/dist_invariance_test.sh with IPM_BACKEND=nccl.
 source "$(dirname "$0")/lib.sh"
 if command -v nvidia-smi > /dev/null && nvidia-smi -L 2> /dev/null | grep -q GPU; then
-  echo "skip: this node has a GPU (see README, GPU clusters)"
+  echo "skip: this node has a GPU (see docs/gpu-clusters.md)"
   exit 0
 fi
 d=$(test_dir backend)

@@ -24,7 +24,6 @@ suite() {  # name ranks [more TOML lines]
   } > "$name.toml"
 }
 ck() { echo "runs/$1/jobs/$1/checkpoint.pt"; }
-timeless() { sed -E 's/, "(samples_per_s|step_s|comm_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"; }
 
 # 1. Rank-count invariance with the chunked order.
 suite one 1

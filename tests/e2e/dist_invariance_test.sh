@@ -5,7 +5,7 @@
 # local normalizer (each rank normalizing over its own slice, the paper's Fig. 2 per rank)
 # gives a different model on 2 ranks: the test shows the difference is real.
 # IPM_BACKEND sets run.backend (default auto); on a GPU node with 4 GPUs and the CUDA build,
-# IPM_BACKEND=nccl runs the same check over NCCL (README, GPU clusters).
+# IPM_BACKEND=nccl runs the same check over NCCL (docs/gpu-clusters.md).
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir dist_invariance)
 cd "$d"

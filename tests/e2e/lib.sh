@@ -58,6 +58,11 @@ deterministic_metrics() {
   sed -E 's/, "(samples_per_s|step_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"
 }
 
+# The same without comm_s either (a resumed or multi-rank run's all-reduce time).
+timeless() {
+  sed -E 's/, "(samples_per_s|step_s|comm_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"
+}
+
 # write_suite FILE NAME [extra TOML lines...]: a suite on the packed Fashion-MNIST (or on
 # $SUITE_DATA when set), writing to runs/NAME.
 write_suite() {

@@ -7,7 +7,7 @@
 #   * RQ beats both by >= 0.04 in pixel accuracy and in mean IoU;
 #   * QR beats hard naive by >= 0.02 in both, and keeps CE's level (>= CE - 0.01): after the
 #     pretraining it holds CE's solution while CE on the prior slowly degrades (its lead over
-#     CE is small here: +0.005 acc at 400 images, +0.026 at 1,000, README);
+#     CE is small here: +0.005 acc at 400 images, +0.026 at 1,000, docs/results.md);
 #   * RQ on a *broken* prior (co-occurrence rows rolled by one land class) stays far below:
 #     which class a colour is comes from the prior alone, so colours cannot pass by themselves.
 # Measured (400 training images, 10 epochs, 1 thread): rq 0.846 / mIoU 0.710, qr 0.781 /

@@ -32,7 +32,6 @@ pass "segmentation: abort after epoch 1 + restart == uninterrupted"
 
 # Mid-epoch preemption: 32 rows / batch 8 = 4 steps an epoch; stop before step 6 of the job
 # (step 2 of epoch 2), then resume. Metrics (timings aside) and parameters as uninterrupted.
-timeless() { sed -E 's/, "(samples_per_s|step_s|comm_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"; }
 stop_and_resume() {  # NAME REFERENCE RANKS
   local name=$1 ref=$2 launch=() hook=(env IPM_TEST_STOP_AT_STEP=6) rc=0
   if [ "$3" -gt 1 ]; then

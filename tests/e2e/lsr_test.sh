@@ -9,7 +9,7 @@
 #   * its r (q reweighted by the prior, Eq. 3) on test is well above chance;
 #   * the broken prior leaves q far below: a prior that is not used cannot pass.
 # Exact QR / RQ (Eq. 4) are not asserted here: on grey textures they collapse to confident
-# assignments that ignore the prior (see README, "Segmentation from coarse labels");
+# assignments that ignore the prior (docs/segmentation.md, docs/results.md);
 # lsr_color_test.sh asserts them on the colour benchmark.
 # Measured (400 training images, 10 epochs, 1 thread): free_energy 0.543 / mIoU 0.355 (r on
 # test 0.602), ce 0.554 / 0.330, hard_ce 0.509 / 0.292; broken prior 0.136. ~50 s.

@@ -16,7 +16,6 @@ suite() {
 suite ref
 suite hook
 suite sig
-timeless() { sed -E 's/, "(samples_per_s|step_s|comm_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"; }
 same_as_ref() {  # suite: every job's metrics and parameters equal the uninterrupted run's
   for loss in qr rq; do
     local j="jobs/loss=$loss"

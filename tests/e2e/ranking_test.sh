@@ -3,7 +3,7 @@
 # told only which member has the larger class index (or that they are equal), trained with
 # RQ against the marginals of Eq. 6. The same run with every triangle transposed (a wrong
 # joint prior, IPM_TEST_REVERSE_RANKING=1) must stay far below: it learns the reversed
-# order. Thresholds from measured runs (ranking section of the README); 1 thread, < 1 min.
+# order. Thresholds from measured runs (docs/results.md, Rankings); 1 thread, < 1 min.
 source "$(dirname "$0")/lib.sh"
 d=$(test_dir ranking)
 cd "$d"

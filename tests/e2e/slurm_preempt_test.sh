@@ -37,7 +37,6 @@ grep -q "requeueing job $id" "$log" || fail "no requeue: $(cat "$log")"
 grep -q "(restart 1)" "$log" || fail "the job did not run again: $(cat "$log")"
 grep -q "\[loss=rq\] resuming after epoch" "$log" || fail "no resume: $(cat "$log")"
 grep -q "1 trained, 1 already done" "$log" || fail "the DONE job was retrained: $(tail -n 3 "$log")"
-timeless() { sed -E 's/, "(samples_per_s|step_s|comm_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"; }
 for loss in qr rq; do
   j="jobs/loss=$loss"
   diff <(timeless "runs/ref/$j/metrics.jsonl") <(timeless "runs/pre/$j/metrics.jsonl") ||

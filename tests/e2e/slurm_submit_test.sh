@@ -39,7 +39,6 @@ state=$(slurm_wait_job "$id" 90)
 [ -s "$log" ] || fail "no log at $log"
 grep -q "2 jobs: 2 trained" "$log" || fail "log: $(tail -n 5 "$log")"
 [ ! -e "$d/pwned" ] && [ ! -e "$sdir/pwned" ] || fail "something was executed"
-timeless() { sed -E 's/, "(samples_per_s|step_s|comm_s|epoch_s|read_wait_s|read_bytes)": [^,}]*//g' "$1"; }
 for loss in qr rq; do
   [ -e "$sdir/runs/out dir/jobs/loss=$loss/DONE" ] || fail "$loss: no DONE"
   diff <(timeless "runs/local/jobs/loss=$loss/metrics.jsonl") \

@@ -9,6 +9,9 @@ code does. Run with Debian's python3-torch:
   /usr/bin/python3 tools/reference/ipm_reference.py --idx /usr/share/datasets/fashion-mnist \
       --loss rq --k 1 --epochs 10 --batch 256 --lr 1e-3 --threads 1
 
+--h5 FILE reads an ipm-dist data file instead (/train and /test x, y; e.g. data/mnist.h5
+from scripts/get-mnist.sh: the same rows ipm-dist trains on), with h5py only.
+
 Prints one JSON object per epoch (epoch, loss, test_acc, train_acc, samples_per_s).
 With --bench-steps N it only times N steady-state steps and prints samples/s.
 """
@@ -29,6 +32,15 @@ def read_idx(path):
     ndim = data[3]
     dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
     return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def read_h5(path):
+    """x uint8 [N, C, H, W] (or float32, used as stored), y int64 [N] of both splits."""
+    import h5py
+    with h5py.File(path, "r") as f:
+        return ([f[s]["x"][...] for s in ("train", "test")],
+                [f[s]["y"][...].astype(np.int64) for s in ("train", "test")],
+                int(f.attrs["num_classes"]))
 
 
 # --- Fig. 2 of the paper, verbatim but for the 1e-9 clamp ------------------------
@@ -86,6 +98,9 @@ def accuracy(model, x, y, batch=1000):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--idx", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--h5", default="", help="an ipm-dist HDF5 data file instead of --idx")
+    ap.add_argument("--no-train-acc", action="store_true",
+                    help="skip the accuracy over the whole train split after each epoch")
     ap.add_argument("--loss", choices=sorted(LOSSES), default="rq")
     ap.add_argument("--k", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=10)
@@ -103,21 +118,24 @@ def main():
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
-    xtr = read_idx(f"{args.idx}/train-images-idx3-ubyte.gz")
-    ytr = read_idx(f"{args.idx}/train-labels-idx1-ubyte.gz").astype(np.int64)
-    xte = read_idx(f"{args.idx}/t10k-images-idx3-ubyte.gz")
-    yte = read_idx(f"{args.idx}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
+    num_classes = 10
+    if args.h5:
+        (xtr, xte), (ytr, yte), num_classes = read_h5(args.h5)
+    else:
+        xtr = read_idx(f"{args.idx}/train-images-idx3-ubyte.gz")[:, None]
+        ytr = read_idx(f"{args.idx}/train-labels-idx1-ubyte.gz").astype(np.int64)
+        xte = read_idx(f"{args.idx}/t10k-images-idx3-ubyte.gz")[:, None]
+        yte = read_idx(f"{args.idx}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
     if args.train_subset:
         xtr, ytr = xtr[:args.train_subset], ytr[:args.train_subset]
     fmt = torch.channels_last if args.channels_last else torch.contiguous_format
-    to_x = lambda a: torch.from_numpy(a.astype(np.float32) / 255.0).unsqueeze(1).contiguous(
-        memory_format=fmt)
+    scale = lambda a: a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32)
+    to_x = lambda a: torch.from_numpy(scale(a)).contiguous(memory_format=fmt)
     xtr_t, xte_t = to_x(xtr), to_x(xte)
     ytr_t, yte_t = torch.from_numpy(ytr), torch.from_numpy(yte)
-    num_classes = 10
     prior = torch.from_numpy(negative_prior(ytr, args.k, num_classes, rng))
 
-    model = small_cnn(1, num_classes).to(memory_format=fmt)
+    model = small_cnn(xtr_t.shape[1], num_classes).to(memory_format=fmt)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = LOSSES[args.loss]
 
@@ -156,7 +174,7 @@ def main():
         test_acc = accuracy(model, xte_t, yte_t)
         peak = max(peak, test_acc)
         print(json.dumps({"epoch": epoch, "loss": total / steps, "test_acc": test_acc,
-                          "peak_test_acc": peak, "train_acc": accuracy(model, xtr_t, ytr_t),
+                          "peak_test_acc": peak, "train_acc": None if args.no_train_acc else accuracy(model, xtr_t, ytr_t),
                           "samples_per_s": steps * args.batch / dt}), flush=True)
 
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The paper's MNIST studies (docs/mnist.md) with fewer epochs and seeds than the paper's
+# 300 epochs x 10 seeds, which this machine cannot afford: the example suites copied with
+# train.epochs and train.seed replaced, run, and summarized (`ipm-dist report`: summary.md
+# and the plot). Needs data/mnist.h5 (scripts/get-mnist.sh).
+#
+#   bench/mnist_studies.sh STUDY [EPOCHS] [SEEDS] [BUILD_DIR]     SEEDS: "0 1 2" by default
+#
+#   fig3       examples/mnist-fig3.toml: k 1,3,5,7,9 x ce,nll,qr,rq, batch 256
+#   batch      examples/mnist-batch-local.toml (RQ, NLL at batch 256..2, 1 rank, local) and
+#              examples/mnist-batch-ema.toml (RQ, batch 32, 8, 2, 1 rank, ema)
+#   global     examples/mnist-batch-global.toml under mpirun -np 4 (RANKS=4 to change)
+#   ranking    examples/mnist-ranking.toml: RQ, QR from 30,000 ranked pairs
+#   reference  RQ and CE at k = 1, batch 256 and 32, ipm-dist and tools/reference/ipm_reference.py
+#              (the paper's Fig. 2 loop) on the same data/mnist.h5, side by side
+# DRY_RUN=1 only lists each suite's jobs (ipm-dist run --dry-run) and trains nothing.
+# Results go to ${WORK:-runs/mnist-studies}/<suite>/ (a rerun resumes: finished jobs stay).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+usage="bench/mnist_studies.sh fig3|batch|global|ranking|reference [EPOCHS] [SEEDS] [BUILD_DIR]"
+study=${1:?usage: $usage}
+epochs=${2:-5}
+seeds=${3:-0 1 2}
+build=${4:-$here/build}
+ipm=$build/tools/ipm-dist
+data=${MNIST_H5:-$here/data/mnist.h5}
+work=${WORK:-$here/runs/mnist-studies}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+[ -s "$data" ] || { echo "mnist_studies: $data missing: run scripts/get-mnist.sh" >&2; exit 1; }
+mkdir -p "$work"
+dry=${DRY_RUN:+--dry-run}
+
+# suite EXAMPLE NAME [sed expressions...]: examples/EXAMPLE.toml as WORK/NAME.toml, writing
+# to WORK/NAME, with our data, epochs and seeds.
+suite() {
+  local example=$1 name=$2 seed_list
+  shift 2
+  seed_list=$(echo "$seeds" | tr -s ' ' ',' | sed 's/^,//; s/,$//')
+  sed -e "s|^file = .*|file = \"$data\"|" -e "s|^output = .*|output = \"$work/$name\"|" \
+      -e "s|^name = .*|name = \"$name\"|" \
+      -e "s|^epochs = .*|epochs = $epochs|" \
+      -e "s|^\"train.seed\" = .*|\"train.seed\" = [$seed_list]|" \
+      "$@" "$here/examples/$example.toml" > "$work/$name.toml"
+  echo "$work/$name.toml"
+}
+
+# Final and peak test accuracy of the last line of each metrics.jsonl under DIR.
+table() {
+  local m
+  shopt -s nullglob
+  for m in "$1"/jobs/*/metrics.jsonl; do
+    printf "%-40s %s\n" "$(basename "$(dirname "$m")")" \
+      "$(tail -n 1 "$m" | grep -o '"\(test_acc\|peak_test_acc\)": [0-9.]*' | tr '\n' ' ')"
+  done
+}
+
+case $study in
+  fig3 | ranking)
+    f=$(suite "mnist-$study" "mnist-$study")
+    "$ipm" run $dry "$f"
+    [ -n "$dry" ] || "$ipm" report "$work/mnist-$study" > /dev/null
+    table "$work/mnist-$study" ;;
+  batch)
+    for s in mnist-batch-local mnist-batch-ema; do
+      f=$(suite "$s" "$s")
+      "$ipm" run $dry "$f"
+      table "$work/$s"
+    done ;;
+  global)
+    f=$(suite mnist-batch-global mnist-batch-global)
+    mpirun --oversubscribe -np "${RANKS:-4}" "$ipm" run $dry "$f"
+    table "$work/mnist-batch-global" ;;
+  reference)
+    sweep='"train.loss" = ["ce", "rq"]\n"train.batch" = [256, 32]'
+    f=$(suite mnist-fig3 mnist-reference -e 's|^"prior.k" = .*|"prior.k" = [1]|' \
+                                         -e "s|^\"train.loss\" = .*|$sweep|")
+    "$ipm" run $dry "$f"
+    [ -z "$dry" ] || exit 0
+    for seed in $seeds; do
+      for loss in rq ce; do
+        for batch in 256 32; do
+          out=$work/mnist-reference/python_loss=${loss}_batch=${batch}_seed=$seed.jsonl
+          [ -s "$out" ] && [ "$(wc -l < "$out")" -ge "$epochs" ] && continue
+          /usr/bin/python3 "$here/tools/reference/ipm_reference.py" --h5 "$data" --loss "$loss" \
+            --k 1 --batch "$batch" --lr 1e-4 --epochs "$epochs" --seed "$seed" --threads 1 \
+            --no-train-acc > "$out"
+        done
+      done
+    done
+    echo "ipm-dist:"
+    table "$work/mnist-reference"
+    echo "python reference loop:"
+    for out in "$work"/mnist-reference/python_*.jsonl; do
+      printf "%-40s %s\n" "$(basename "$out" .jsonl)" \
+        "$(tail -n 1 "$out" | grep -o '"\(test_acc\|peak_test_acc\)": [0-9.]*' | tr '\n' ' ')"
+    done ;;
+  *) echo "mnist_studies: unknown study '$study' (fig3, batch, global, ranking, reference)" >&2
+     exit 2 ;;
+esac
