@@ -55,20 +55,22 @@ class ClassificationRun : public ImageTaskRun {
     return {rows, {x, y, prior}};
   }
 
-  void step(StepContext& c, const Batch& b, double* sums) override {
+  torch::Tensor step(StepContext& c, const Batch& b, torch::Tensor& sums) override {
     const torch::Tensor x = b.t[0].to(c.comm.device());
     const torch::Tensor y = b.t[1].to(c.comm.device());
     const torch::Tensor prior = b.t[2].to(c.comm.device());
 
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
-    sums[0] += apply_step(c, terms.per_sample.sum() / static_cast<double>(c.t.batch));
-    sums[1] += static_cast<double>(log_q.argmax(1).eq(y).sum().item<int64_t>());
+    const torch::Tensor loss = apply_step(c, terms.per_sample.sum() / static_cast<double>(c.t.batch));
+    sums[0] += loss;
+    sums[1] += log_q.argmax(1).eq(y).sum();
     // CE and NLL have no r of their own: read r with this rank's batch as the normalizer.
     const torch::Tensor log_r = terms.log_r.defined()
         ? terms.log_r
         : implied_log_posterior(log_q.detach(), prior, torch::logsumexp(log_q.detach(), 0));
-    sums[2] += static_cast<double>(log_r.argmax(1).eq(y).sum().item<int64_t>());
+    sums[2] += log_r.argmax(1).eq(y).sum();
+    return loss;
   }
 
  private:

@@ -88,7 +88,7 @@ class RankingRun : public ImageTaskRun {
     return {units, {to_model_layout(train.x(rows).to(dtype)), train.y(rows)}};
   }
 
-  void step(StepContext& c, const Batch& b, double* sums) override {
+  torch::Tensor step(StepContext& c, const Batch& b, torch::Tensor& sums) override {
     const int64_t m = static_cast<int64_t>(b.units.size());
     orders_.resize(static_cast<size_t>(m));
     for (int64_t i = 0; i < m; ++i) {
@@ -103,11 +103,13 @@ class RankingRun : public ImageTaskRun {
     const PairLossTerms terms = pair_loss_terms(c.loss_kind, log_q.narrow(0, 0, m),
                                                 log_q.narrow(0, m, m), joint, norm_, c.normalizer);
     // Each rank's share of the global mean over pairs.
-    sums[0] += apply_step(c, terms.per_pair.sum() / static_cast<double>(c.t.batch));
+    const torch::Tensor loss = apply_step(c, terms.per_pair.sum() / static_cast<double>(c.t.batch));
+    sums[0] += loss;
     const torch::Tensor y = b.t[1].to(c.comm.device());  // metrics only
-    sums[1] += static_cast<double>(log_q.argmax(1).eq(y).sum().item<int64_t>());
+    sums[1] += log_q.argmax(1).eq(y).sum();
     const torch::Tensor log_r = torch::cat({terms.log_ra, terms.log_rb}, 0);
-    sums[2] += static_cast<double>(log_r.argmax(1).eq(y).sum().item<int64_t>());
+    sums[2] += log_r.argmax(1).eq(y).sum();
+    return loss;
   }
 
  private:

@@ -184,18 +184,21 @@ class SegmentationRun : public TaskRun {
                    flatten_classes(priors_.prior(train, rows)).to(dtype)}};
   }
 
-  void step(StepContext& c, const Batch& b, double* sums) override {
+  torch::Tensor step(StepContext& c, const Batch& b, torch::Tensor& sums) override {
     const torch::Tensor x = b.t[0].to(c.comm.device());
-    const torch::Tensor& y = b.t[1];  // [b*H*W], on the CPU for the confusion matrices
+    const torch::Tensor y = b.t[1].to(c.comm.device());  // [b*H*W], metrics only
     const torch::Tensor prior = b.t[2].to(c.comm.device());
     const torch::Tensor log_q = pixel_log_q(c.model.forward(x), c.t.q_smoothing);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
     // Each pixel is a sample: the global mean is over batch x pixels (DESIGN.md, losses/).
     const double denom = static_cast<double>(c.t.batch) * static_cast<double>(pixels_);
-    sums[0] += apply_step(c, terms.per_sample.sum() / denom);
-    add_counts(confusion_matrix(log_q.detach().argmax(1).cpu(), y, L_), sums + 1);
-    add_counts(confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1).cpu(), y, L_),
-               sums + 1 + L_ * L_);
+    const torch::Tensor loss = apply_step(c, terms.per_sample.sum() / denom);
+    sums[0] += loss;
+    // The running confusion matrices, counted where the step runs (int64, exact in float64).
+    sums.narrow(0, 1, L_ * L_) += confusion_matrix(log_q.detach().argmax(1), y, L_).flatten();
+    sums.narrow(0, 1 + L_ * L_, L_ * L_) +=
+        confusion_matrix(log_r_for_metrics(terms, log_q, prior).argmax(1), y, L_).flatten();
+    return loss;
   }
 
   void evaluate(StepContext& c, const H5Split& test, const double* sums, int64_t steps,
@@ -220,11 +223,6 @@ class SegmentationRun : public TaskRun {
 
  private:
   // An int64 [L, L] matrix added into L*L doubles (exact: counts stay below 2^53).
-  void add_counts(const torch::Tensor& conf, double* out) const {
-    const torch::Tensor flat = conf.flatten().contiguous();
-    const int64_t* p = flat.data_ptr<int64_t>();
-    for (int64_t i = 0; i < L_ * L_; ++i) out[i] += static_cast<double>(p[i]);
-  }
   // L*L all-reduced doubles back to an int64 [L, L] matrix.
   torch::Tensor counts(const double* in) const {
     return torch::from_blob(const_cast<double*>(in), {L_ * L_}, torch::kFloat64)

@@ -22,7 +22,9 @@ namespace ipm {
 
 // What one epoch's steps add up to on this rank: values[0] is the sum over steps of this
 // rank's share of the batch loss, the rest are the task's counts (Task::sum_fields in all).
-// Counts are held as doubles: exact up to 2^53, and all-reduced as they are.
+// Counts are held as doubles: exact up to 2^53, and all-reduced as they are. While the
+// steps run they add up in a float64 tensor on the device (trainer.cc), read here once at the
+// epoch's end or a stop.
 struct EpochSums {
   std::vector<double> values;
   int64_t steps_done = 0;     // fewer than the epoch's steps when training stopped early
@@ -50,13 +52,14 @@ struct StepContext {
 };
 
 // One optimizer step on this rank's share of the global mean loss: gradients are summed
-// over ranks. Returns the loss as a double, for the epoch's sums.
-inline double apply_step(StepContext& c, const torch::Tensor& loss) {
+// over ranks. Returns the loss, detached and where it was computed: nothing waits for the
+// step to finish here.
+inline torch::Tensor apply_step(StepContext& c, const torch::Tensor& loss) {
   c.opt.zero_grad();
   loss.backward();
   c.reducer.sum_gradients();  // each rank's loss is its share of the global mean
   c.opt.step();
-  return loss.item<double>();
+  return loss.detach();
 }
 
 }  // namespace ipm

@@ -53,8 +53,10 @@ class TaskRun {
   virtual Batch load(const H5Split& train, const std::vector<int64_t>& units,
                      torch::ScalarType dtype) const = 0;
   // One step on a loaded batch: forward, loss, apply_step, and this rank's additions to
-  // `sums`. Reads nothing from the data file.
-  virtual void step(StepContext& c, const Batch& b, double* sums) = 0;
+  // `sums` (float64 [sum_fields()] on the device: added to, never read, so no step waits
+  // for the previous one). Returns this rank's share of the batch loss (a detached scalar
+  // on the device), which it has added to sums[0]. Reads nothing from the data file.
+  virtual torch::Tensor step(StepContext& c, const Batch& b, torch::Tensor& sums) = 0;
   // After an epoch: the task's metrics from the sums all-reduced over ranks (`sums`, of
   // `steps` steps), evaluating the model where it must. A collective. The driver fills
   // loss, peak and timing fields.
