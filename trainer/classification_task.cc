@@ -56,9 +56,9 @@ class ClassificationRun : public ImageTaskRun {
   }
 
   torch::Tensor step(StepContext& c, const Batch& b, torch::Tensor& sums) override {
-    const torch::Tensor x = b.t[0].to(c.comm.device());
-    const torch::Tensor y = b.t[1].to(c.comm.device());
-    const torch::Tensor prior = b.t[2].to(c.comm.device());
+    const torch::Tensor x = on_device(c, b.t[0]);
+    const torch::Tensor y = on_device(c, b.t[1]);
+    const torch::Tensor prior = on_device(c, b.t[2]);
 
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);

@@ -95,7 +95,7 @@ class RankingRun : public ImageTaskRun {
       orders_[static_cast<size_t>(i)] = pairs_->order[static_cast<size_t>(b.units[static_cast<size_t>(i)])];
     }
     // One forward over both members: the network is per image, so this is the same as two.
-    const torch::Tensor x = b.t[0].to(c.comm.device());
+    const torch::Tensor x = on_device(c, b.t[0]);
     const torch::Tensor log_q = torch::log_softmax(c.model.forward(x), 1);
     const torch::Tensor joint = ranking_joint_prior(orders_, c.train.num_classes(), prior_.ties,
                                                     prior_.smoothing, c.hooks.reverse_ranking)
@@ -105,7 +105,7 @@ class RankingRun : public ImageTaskRun {
     // Each rank's share of the global mean over pairs.
     const torch::Tensor loss = apply_step(c, terms.per_pair.sum() / static_cast<double>(c.t.batch));
     sums[0] += loss;
-    const torch::Tensor y = b.t[1].to(c.comm.device());  // metrics only
+    const torch::Tensor y = on_device(c, b.t[1]);  // metrics only
     sums[1] += log_q.argmax(1).eq(y).sum();
     const torch::Tensor log_r = torch::cat({terms.log_ra, terms.log_rb}, 0);
     sums[2] += log_r.argmax(1).eq(y).sum();

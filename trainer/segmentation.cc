@@ -185,9 +185,9 @@ class SegmentationRun : public TaskRun {
   }
 
   torch::Tensor step(StepContext& c, const Batch& b, torch::Tensor& sums) override {
-    const torch::Tensor x = b.t[0].to(c.comm.device());
-    const torch::Tensor y = b.t[1].to(c.comm.device());  // [b*H*W], metrics only
-    const torch::Tensor prior = b.t[2].to(c.comm.device());
+    const torch::Tensor x = on_device(c, b.t[0]);
+    const torch::Tensor y = on_device(c, b.t[1]);  // [b*H*W], metrics only
+    const torch::Tensor prior = on_device(c, b.t[2]);
     const torch::Tensor log_q = pixel_log_q(c.model.forward(x), c.t.q_smoothing);
     const LossTerms terms = loss_terms(c.loss_kind, log_q, prior, c.normalizer);
     // Each pixel is a sample: the global mean is over batch x pixels (DESIGN.md, losses/).

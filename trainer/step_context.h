@@ -1,6 +1,6 @@
 // What a training step needs and what an epoch of steps adds up to, shared by the driver
 // (trainer.cc) and the tasks' steps (trainer/task.h).
-// defines: ipm::EpochSums, ipm::StepContext, ipm::apply_step
+// defines: ipm::EpochSums, ipm::StepContext, ipm::on_device, ipm::apply_step
 #pragma once
 
 #include <cstdint>
@@ -50,6 +50,14 @@ struct StepContext {
   FiniteGuard* guard = nullptr;  // the job's: every step's loss is noted in it
   int64_t epoch = 0;             // the epoch being trained (1-based), for the guard's message
 };
+
+// A batch tensor (trainer/task.h's Batch) on the step's device. On a GPU the reader's
+// batches are in pinned host memory (trainer.cc), so the copy is queued without the host
+// waiting for it; the caching host allocator keeps the pinned block until the copy is done,
+// even when the Batch is freed first. On the CPU this is the tensor itself.
+inline torch::Tensor on_device(const StepContext& c, const torch::Tensor& t) {
+  return t.to(t.options().device(c.comm.device()), /*non_blocking=*/true);
+}
 
 // One optimizer step on this rank's share of the global mean loss: gradients are summed
 // over ranks. Returns the loss, detached and where it was computed: nothing waits for the

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include <c10/core/DeviceGuard.h>  // the reader thread pins on the rank's GPU
+
 #include "common/error.h"
 #include "common/hash_rng.h"
 #include "common/text.h"  // json_number
@@ -92,7 +94,15 @@ EpochSums train_epoch(StepContext& c, TaskRun& task, const std::vector<int64_t>&
   auto load = [&](int64_t s, const std::vector<int64_t>& units) {
     IPM_CHECK(first_step + s != c.hooks.fail_read_at_step,
               c.train.where() << "/x: read failed (injected: IPM_TEST_FAIL_READ_AT_STEP)");
-    return task.load(c.train, units, c.dtype);
+    Batch b = task.load(c.train, units, c.dtype);
+    // Pinned, so that the step's copies to the GPU need not wait (on_device, step_context.h).
+    // The guard makes the reader thread use the rank's GPU: without it the pinning would
+    // open a CUDA context on GPU 0 for every rank.
+    if (c.comm.device().is_cuda()) {
+      const c10::DeviceGuard on_rank_gpu(c.comm.device());
+      for (torch::Tensor& t : b.t) t = t.pin_memory();
+    }
+    return b;
   };
   BatchReader reader(units_of, load, start, steps, prefetch,
                      task.units_are_rows() ? "rows" : "pairs");
