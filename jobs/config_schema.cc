@@ -10,6 +10,7 @@
 #include "common/text.h"
 #include "losses/implicit_losses.h"
 #include "losses/pair_losses.h"
+#include "slurm/slurm_spec.h"
 
 namespace ipm {
 namespace {
@@ -364,7 +365,7 @@ std::string keys_markdown() {
        "`e2e.keys_doc_test` fails when it is stale).\n\n"
     << "A suite file sets these keys in their tables (`[train]` `lr = 1e-4`) and may sweep "
        "any of them\n(`[sweep]` `\"train.lr\" = [1e-4, 1e-3]`). Besides them: `name`, "
-       "`output` (top level) and\n`[slurm]` (docs/slurm.md). Unknown keys, wrong types and "
+       "`output` (top level) and\n`[slurm]` (below; docs/slurm.md). Unknown keys, wrong types and "
        "values outside the allowed range are\nrefused with the file, the line and the "
        "nearest valid key, for every job of a sweep, before any\ntrains.\n";
   const JobSpec defaults;
@@ -381,6 +382,16 @@ std::string keys_markdown() {
         k.shown_default.empty() ? key_value_text(k, k.get(defaults)) : k.shown_default;
     o << "| `" << k.dotted << "` | " << type_words(k.type).in_docs << " | " << cell(k.allowed)
       << " | `" << def << "` | " << cell(k.help) << " |\n";
+  }
+  o << "\n## [slurm]\n\n"
+    << "Read by `ipm-dist slurm` only (docs/slurm.md), from the suite's `[slurm]` table or its "
+       "option,\nthe option winning; not sweepable. Values are checked as Slurm would take "
+       "them.\n\n"
+    << "| key | option | what it does |\n|---|---|---|\n";
+  for (const SlurmKey& k : slurm_key_table()) {
+    o << "| " << (k.in_suite ? "`" + std::string(k.key) + "`" : std::string("(option only)"))
+      << " | " << (k.option ? "`" + std::string(k.option) + "`" : std::string("(suite only)"))
+      << " | " << cell(k.help) << " |\n";
   }
   return o.str();
 }
