@@ -110,6 +110,7 @@ ipm::TestHooks test_hooks_from_environment() {
   h.stop_at_step = value("IPM_TEST_STOP_AT_STEP");
   h.fake_done_rank = value("IPM_TEST_FAKE_DONE_RANK");
   h.fail_read_at_step = value("IPM_TEST_FAIL_READ_AT_STEP");
+  h.step_delay_ms = value("IPM_TEST_STEP_DELAY_MS");
   return h;
 }
 

@@ -19,6 +19,8 @@ struct TestHooks {
                                    // the group's rank 0 reads DONE: jobs/run_suite.cc)
   int64_t fail_read_at_step = -1;  // every rank's read of this step's batch (counted as
                                    // stop_at_step) fails as a corrupt file would
+  int64_t step_delay_ms = -1;      // every step first sleeps this long: a test that signals
+                                   // a run mid-job then cannot lose the race to a fast machine
 };
 
 }  // namespace ipm

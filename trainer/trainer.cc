@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include <c10/core/DeviceGuard.h>  // the reader thread pins on the rank's GPU
 
@@ -112,6 +113,9 @@ EpochSums train_epoch(StepContext& c, TaskRun& task, const std::vector<int64_t>&
   torch::Tensor acc = torch::tensor(sums.values, torch::kFloat64).to(c.comm.device());
   for (int64_t s = start; s < steps; ++s) {
     if (stop_before_step(c, s, start, first_step)) break;
+    if (c.hooks.step_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(c.hooks.step_delay_ms));
+    }
     const torch::Tensor loss = task.step(c, reader.next(), acc);
     // The one read per step: the finite guard must see this step's loss before the group
     // agrees to take the next one, so that a NaN fails the job at its step and no checkpoint
