@@ -10,6 +10,7 @@
 #include "common/text.h"
 #include "losses/implicit_losses.h"
 #include "losses/pair_losses.h"
+#include "slurm/slurm_spec.h"
 
 namespace ipm {
 namespace {
@@ -124,15 +125,21 @@ ConfigKey shown_default(const char* text, ConfigKey k) {
   return k;
 }
 
-const char* type_name(KeyType t) {
+// How a key's type reads in an error message ("must be an integer") and in docs/keys.md.
+struct TypeWords {
+  const char* in_message;
+  const char* in_docs;
+};
+
+TypeWords type_words(KeyType t) {
   switch (t) {
-    case KeyType::kString: return "a string";
-    case KeyType::kPath: return "a string";
-    case KeyType::kEnum: return "a string";
-    case KeyType::kInt: return "an integer";
-    case KeyType::kFloat: return "a number";
+    case KeyType::kString: return {"a string", "string"};
+    case KeyType::kPath: return {"a string", "path"};
+    case KeyType::kEnum: return {"a string", "enum"};
+    case KeyType::kInt: return {"an integer", "integer"};
+    case KeyType::kFloat: return {"a number", "float"};
   }
-  return "?";
+  return {"?", "?"};
 }
 
 // Markdown table cells: a '|' would end the cell.
@@ -140,17 +147,6 @@ std::string cell(const std::string& s) {
   std::string out;
   for (const char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
   return out;
-}
-
-const char* type_word(KeyType t) {
-  switch (t) {
-    case KeyType::kString: return "string";
-    case KeyType::kPath: return "path";
-    case KeyType::kEnum: return "enum";
-    case KeyType::kInt: return "integer";
-    case KeyType::kFloat: return "float";
-  }
-  return "?";
 }
 
 }  // namespace
@@ -295,7 +291,7 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
     case KeyType::kString:
     case KeyType::kPath:
     case KeyType::kEnum: {
-      IPM_CHECK(v.is_string(), what << " must be " << type_name(k.type));
+      IPM_CHECK(v.is_string(), what << " must be " << type_words(k.type).in_message);
       std::string text = *v.value<std::string>();
       if (k.type == KeyType::kPath) {
         IPM_CHECK(!text.empty(), what << " is empty");
@@ -311,7 +307,7 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
       return;
     }
     case KeyType::kInt: {
-      IPM_CHECK(v.is_integer(), what << " must be " << type_name(k.type));
+      IPM_CHECK(v.is_integer(), what << " must be " << type_words(k.type).in_message);
       const int64_t i = *v.value<int64_t>();
       IPM_CHECK(static_cast<double>(i) >= k.lo && static_cast<double>(i) <= k.hi,
                 what << " = " << i << " is outside " << k.allowed);
@@ -319,7 +315,8 @@ void apply_key(JobSpec& s, const ConfigKey& k, const toml::node& v, const std::s
       return;
     }
     case KeyType::kFloat: {
-      IPM_CHECK(v.is_integer() || v.is_floating_point(), what << " must be " << type_name(k.type));
+      IPM_CHECK(v.is_integer() || v.is_floating_point(),
+                what << " must be " << type_words(k.type).in_message);
       const double d = *v.value<double>();
       IPM_CHECK(std::isfinite(d), what << " = " << d << " is not finite");
       const bool above = k.lo_open ? d > k.lo : d >= k.lo;
@@ -368,7 +365,7 @@ std::string keys_markdown() {
        "`e2e.keys_doc_test` fails when it is stale).\n\n"
     << "A suite file sets these keys in their tables (`[train]` `lr = 1e-4`) and may sweep "
        "any of them\n(`[sweep]` `\"train.lr\" = [1e-4, 1e-3]`). Besides them: `name`, "
-       "`output` (top level) and\n`[slurm]` (docs/slurm.md). Unknown keys, wrong types and "
+       "`output` (top level) and\n`[slurm]` (below; docs/slurm.md). Unknown keys, wrong types and "
        "values outside the allowed range are\nrefused with the file, the line and the "
        "nearest valid key, for every job of a sweep, before any\ntrains.\n";
   const JobSpec defaults;
@@ -383,8 +380,18 @@ std::string keys_markdown() {
     }
     const std::string def =
         k.shown_default.empty() ? key_value_text(k, k.get(defaults)) : k.shown_default;
-    o << "| `" << k.dotted << "` | " << type_word(k.type) << " | " << cell(k.allowed) << " | `"
-      << def << "` | " << cell(k.help) << " |\n";
+    o << "| `" << k.dotted << "` | " << type_words(k.type).in_docs << " | " << cell(k.allowed)
+      << " | `" << def << "` | " << cell(k.help) << " |\n";
+  }
+  o << "\n## [slurm]\n\n"
+    << "Read by `ipm-dist slurm` only (docs/slurm.md), from the suite's `[slurm]` table or its "
+       "option,\nthe option winning; not sweepable. Values are checked as Slurm would take "
+       "them.\n\n"
+    << "| key | option | what it does |\n|---|---|---|\n";
+  for (const SlurmKey& k : slurm_key_table()) {
+    o << "| " << (k.in_suite ? "`" + std::string(k.key) + "`" : std::string("(option only)"))
+      << " | " << (k.option ? "`" + std::string(k.option) + "`" : std::string("(suite only)"))
+      << " | " << cell(k.help) << " |\n";
   }
   return o.str();
 }

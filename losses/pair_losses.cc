@@ -25,10 +25,6 @@ torch::Tensor kl_rows(const torch::Tensor& log_a, const torch::Tensor& log_b) {
 
 }  // namespace
 
-PairNormalization parse_pair_normalization(const std::string& name) {
-  return parse_enum<PairNormalization>(name, "pair normalization");
-}
-
 torch::Tensor pair_joint_log_posterior(const torch::Tensor& log_qa, const torch::Tensor& log_qb,
                                        const torch::Tensor& log_za, const torch::Tensor& log_zb,
                                        const torch::Tensor& joint_prior, double prior_floor) {

@@ -1,7 +1,6 @@
 // The implied posterior over a pair's joint labels (§4.2, Eq. 6) and QR / RQ against its
 // marginals, in log space.
-// defines: ipm::PairNormalization, ipm::parse_pair_normalization, ipm::PairLossTerms,
-//          ipm::pair_loss_terms, ipm::pair_joint_log_posterior
+// defines: ipm::PairLossTerms, ipm::pair_loss_terms, ipm::pair_joint_log_posterior
 //
 // A batch of P pairs (a_j, b_j) with model outputs log_qa, log_qb [P, L] and a joint prior
 // p_j(l1, l2) [P, L, L] (priors/pair_prior.h builds the paper's triangles). Eq. 6:
@@ -28,21 +27,11 @@
 
 #include <torch/torch.h>
 
+#include "common/pair_normalization.h"
 #include "losses/implicit_losses.h"
 #include "losses/normalizer.h"
 
 namespace ipm {
-
-enum class PairNormalization { kPosition, kPooled };
-
-inline const std::vector<EnumName<PairNormalization>>& enum_names(PairNormalization) {
-  static const std::vector<EnumName<PairNormalization>> names = {
-      {PairNormalization::kPosition, "position"}, {PairNormalization::kPooled, "pooled"}};
-  return names;
-}
-
-// By the names above; throws ipm::Error naming the value otherwise.
-PairNormalization parse_pair_normalization(const std::string& name);
 
 // Stands in for log 0 in the joint: exp(-1e30 + anything finite) == 0 exactly, and it is
 // finite in float32 (max 3.4e38), so no inf - inf = NaN can arise.

@@ -22,6 +22,7 @@
 #include <torch/torch.h>
 
 #include "common/enum_names.h"
+#include "common/pair_normalization.h"
 
 namespace ipm {
 
@@ -59,9 +60,7 @@ struct PriorSpec {
   uint64_t seed = 0;              // which random labels; the job's train.seed by default
   int64_t pairs = 0;              // ranking: number of pairs (0 = floor(rows / 2))
   PairTies ties = PairTies::kTriangle;  // ranking: prior of an "equal" pair
-  // ranking: Eq. 6 per position | pooled, a losses::PairNormalization by name (priors do not
-  // depend on losses; the pair task parses it once per job).
-  std::string pair_normalizer = "position";
+  PairNormalization pair_normalizer = PairNormalization::kPosition;  // ranking: Eq. 6's Za, Zb
   PairSource pair_source = PairSource::kSeeded;  // ranking: from y, or /<split>/pairs
 };
 

@@ -88,13 +88,6 @@ int64_t time_seconds(const std::string& t, const std::string& label);
 
 }  // namespace
 
-const std::vector<std::string>& slurm_keys() {
-  static const std::vector<std::string> k = {
-      "partition", "account", "qos", "nodes", "ntasks_per_node", "cpus_per_task",
-      "gpus_per_node", "time", "mem", "constraint", "job_name", "output"};
-  return k;
-}
-
 int64_t slurm_time_seconds(const std::string& t) { return time_seconds(t, "time"); }
 
 namespace {
@@ -145,57 +138,100 @@ int64_t time_seconds(const std::string& t, const std::string& label) {
 
 }  // namespace
 
+namespace {
+
+using Text = const std::string&;
+
+// Checks of one kind of value; each throws "<label> = <value>: <what is wrong>".
+void check_time(Text v, Text label) { time_seconds(v, label); }
+void check_partition(Text v, Text label) { check_name(v, label, /*list=*/true); }
+void check_single_name(Text v, Text label) { check_name(v, label, /*list=*/false); }
+void check_job_name(Text v, Text label) { check_printable(v, label, 200); }
+void check_path(Text v, Text label) { check_printable(v, label, 4096); }
+void check_launcher(Text v, Text label) {
+  IPM_CHECK(v == "srun" || v == "mpirun", label << " = " << shown(v) << ": must be srun or mpirun");
+}
+
+// The setters of the table: a checked string, or a count (1 to kMaxCount, or less).
+template <std::string SlurmSpec::*Field, void (*Check)(Text, Text)>
+void set_text(SlurmSpec& s, Text v, Text label) {
+  Check(v, label);
+  s.*Field = v;
+}
+
+template <int64_t SlurmSpec::*Field>
+void set_count(SlurmSpec& s, Text v, Text label) {
+  s.*Field = positive_int(v, label);
+}
+
+void set_signal_seconds(SlurmSpec& s, Text v, Text label) {
+  set_count<&SlurmSpec::signal_seconds>(s, v, label);
+  IPM_CHECK(s.signal_seconds <= 65535,
+            label << " = " << v << ": Slurm sends the signal at most 65535 s early");
+}
+
+void set_array(SlurmSpec& s, Text v, Text label) {
+  set_count<&SlurmSpec::array>(s, v, label);
+  IPM_CHECK(s.array <= 1000,
+            label << " = " << v << ": at most 1000 array tasks (Slurm's default MaxArraySize)");
+}
+
+}  // namespace
+
+const std::vector<SlurmKey>& slurm_key_table() {
+  using S = SlurmSpec;
+  static const std::vector<SlurmKey> table = {
+      {"nodes", "--nodes", true, "Nodes (default 1)", set_count<&S::nodes>},
+      {"ntasks_per_node", "--ntasks-per-node", true, "Ranks per node (default run.ranks_per_job)",
+       set_count<&S::ntasks_per_node>},
+      {"cpus_per_task", "--cpus-per-task", true, "CPUs per rank (default run.threads_per_rank)",
+       set_count<&S::cpus_per_task>},
+      {"gpus_per_node", "--gpus-per-node", true,
+       "GPUs per node (default: ntasks_per_node for run.backend = \"nccl\", else none)",
+       set_count<&S::gpus_per_node>},
+      {"time", "--time", true, "Time limit: minutes, HH:MM:SS, D-HH:MM:SS ... (default 01:00:00)",
+       set_text<&S::time, check_time>},
+      {"partition", "--partition", true, "Partition (several separated by ',')",
+       set_text<&S::partition, check_partition>},
+      {"account", "--account", true, "Account", set_text<&S::account, check_single_name>},
+      {"qos", "--qos", true, "Quality of service", set_text<&S::qos, check_single_name>},
+      {"mem", "--mem", true, "Memory per node, e.g. 16G", set_text<&S::mem, check_mem>},
+      {"constraint", "--constraint", true, "Node features",
+       set_text<&S::constraint, check_constraint>},
+      {"job_name", "--job-name", true, "Job name (default: the suite's name)",
+       set_text<&S::job_name, check_job_name>},
+      {"output", nullptr, true, "The job's log file (default OUTPUT/slurm/NAME.log)",
+       set_text<&S::output, check_path>},
+      {"signal_seconds", "--signal-seconds", false,
+       "Seconds before the time limit at which USR1 asks for a checkpoint (default 120)",
+       set_signal_seconds},
+      {"launcher", "--launcher", false, "srun (default) or mpirun, inside the allocation",
+       set_text<&S::launcher, check_launcher>},
+      {"array", "--array", false,
+       "N: a job array of N tasks; task i trains the suite's jobs j with j % N == i", set_array},
+  };
+  return table;
+}
+
+const std::vector<std::string>& slurm_keys() {
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> k;
+    for (const SlurmKey& row : slurm_key_table()) {
+      if (row.in_suite) k.push_back(row.key);
+    }
+    return k;
+  }();
+  return keys;
+}
+
 void set_slurm_value(SlurmSpec& spec, const std::string& key, const std::string& v,
                      const std::string& label) {
-  if (key == "nodes") {
-    spec.nodes = positive_int(v, label);
-  } else if (key == "ntasks_per_node") {
-    spec.ntasks_per_node = positive_int(v, label);
-  } else if (key == "cpus_per_task") {
-    spec.cpus_per_task = positive_int(v, label);
-  } else if (key == "gpus_per_node") {
-    spec.gpus_per_node = positive_int(v, label);
-  } else if (key == "signal_seconds") {
-    spec.signal_seconds = positive_int(v, label);
-    IPM_CHECK(spec.signal_seconds <= 65535,
-              label << " = " << v << ": Slurm sends the signal at most 65535 s early");
-  } else if (key == "array") {
-    spec.array = positive_int(v, label);
-    IPM_CHECK(spec.array <= 1000,
-              label << " = " << v << ": at most 1000 array tasks (Slurm's default MaxArraySize)");
-  } else if (key == "partition") {
-    check_name(v, label, /*list=*/true);
-    spec.partition = v;
-  } else if (key == "account") {
-    check_name(v, label, false);
-    spec.account = v;
-  } else if (key == "qos") {
-    check_name(v, label, false);
-    spec.qos = v;
-  } else if (key == "constraint") {
-    check_constraint(v, label);
-    spec.constraint = v;
-  } else if (key == "mem") {
-    check_mem(v, label);
-    spec.mem = v;
-  } else if (key == "time") {
-    time_seconds(v, label);
-    spec.time = v;
-  } else if (key == "job_name") {
-    check_printable(v, label, 200);
-    spec.job_name = v;
-  } else if (key == "output") {
-    check_printable(v, label, 4096);
-    spec.output = v;
-  } else if (key == "launcher") {
-    IPM_CHECK(v == "srun" || v == "mpirun",
-              label << " = " << shown(v) << ": must be srun or mpirun");
-    spec.launcher = v;
-  } else {
-    std::vector<std::string> valid = slurm_keys();
-    throw Error(label + ": unknown Slurm setting '" + key + "' (did you mean '" +
-                nearest(key, valid) + "'?)");
+  for (const SlurmKey& row : slurm_key_table()) {
+    if (key == row.key) return row.set(spec, v, label);
   }
+  std::vector<std::string> valid = slurm_keys();
+  throw Error(label + ": unknown Slurm setting '" + key + "' (did you mean '" +
+              nearest(key, valid) + "'?)");
 }
 
 void finish_slurm_spec(SlurmSpec& spec, const std::string& suite_name, int64_t ranks_per_job,

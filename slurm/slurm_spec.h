@@ -1,5 +1,6 @@
 // What a suite asks of Slurm: the [slurm] table of a suite file plus command-line overrides.
-// defines: ipm::SlurmSpec, ipm::slurm_keys, ipm::set_slurm_value, ipm::finish_slurm_spec,
+// defines: ipm::SlurmSpec, ipm::SlurmKey, ipm::slurm_key_table, ipm::slurm_keys,
+//          ipm::set_slurm_value, ipm::finish_slurm_spec,
 //          ipm::slurm_time_seconds, ipm::kPreemptedExitCode
 //
 // Every value is validated when it is set, so a bad one fails with its key (and the file
@@ -27,13 +28,26 @@ struct SlurmSpec {
   int64_t array = 0;  // > 0: a job array of this many tasks, task i trains jobs j % array == i
 };
 
-// The keys a [slurm] table may hold (TOML spelling, e.g. "ntasks_per_node").
+// One Slurm setting, declared once: the [slurm] key, the `ipm-dist slurm` option that
+// overrides it, what it does, and how a value given as text is checked and stored.
+struct SlurmKey {
+  const char* key;     // TOML spelling, e.g. "ntasks_per_node"
+  const char* option;  // e.g. "--ntasks-per-node"; nullptr: the suite file only
+  bool in_suite;       // a suite's [slurm] table may hold it (else the command line only)
+  const char* help;
+  // Throws ipm::Error "<label> = <value>: <what is wrong>".
+  void (*set)(SlurmSpec& spec, const std::string& value, const std::string& label);
+};
+
+// Every Slurm setting, in the order `ipm-dist slurm --help` and docs/keys.md list them.
+const std::vector<SlurmKey>& slurm_key_table();
+
+// The keys a [slurm] table may hold (the table's rows with in_suite).
 const std::vector<std::string>& slurm_keys();
 
 // Sets one value given as text (a TOML integer's digits, or a string). `label` names it in
-// errors: "suite.toml:12: slurm.nodes" or "--nodes". Throws ipm::Error
-// "<label> = <value>: <what is wrong>". Accepts the keys of slurm_keys() plus
-// "signal_seconds", "launcher" and "array" (command line only).
+// errors: "suite.toml:12: slurm.nodes" or "--nodes". Throws ipm::Error for a key that is not
+// in the table, naming the nearest.
 void set_slurm_value(SlurmSpec& spec, const std::string& key, const std::string& value,
                      const std::string& label);
 

@@ -158,18 +158,3 @@ TEST(RankAgreement, EqualValuesAgreeAndOneRankThatDiffersIsSeenByAll) {
 
 }  // namespace
 }  // namespace ipm
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ipm::MpiRuntime mpi(&argc, &argv);
-  // Only rank 0 prints the gtest report; every rank's failures still set its exit code.
-  if (mpi.world_rank() != 0) {
-    auto& listeners = ::testing::UnitTest::GetInstance()->listeners();
-    delete listeners.Release(listeners.default_result_printer());
-  }
-  const int rc = RUN_ALL_TESTS();
-  int worst = rc;
-  MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  if (mpi.world_rank() == 0 && worst != rc) std::fprintf(stderr, "a test failed on another rank\n");
-  return worst;
-}

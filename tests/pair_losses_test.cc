@@ -144,8 +144,9 @@ TEST(PairFixtures, CoverEveryPriorNormalizationAndLoss) {
 TEST(PairFixtures, MatchReferenceFloat64) {
   for (const auto& c : pair_cases()) {
     SCOPED_TRACE(c.name + " " + c.norm + " " + c.loss);
-    const PairResult r = pair_value_and_grad(ipm::parse_loss(c.loss), c.log_qa, c.log_qb, c.prior,
-                                             ipm::parse_pair_normalization(c.norm));
+    const PairResult r =
+        pair_value_and_grad(ipm::parse_loss(c.loss), c.log_qa, c.log_qb, c.prior,
+                            ipm::parse_enum<PairNormalization>(c.norm, "pair normalization"));
     EXPECT_TRUE(Close(r.value, c.value, 1e-9, 1e-10));
     EXPECT_TRUE(Close(r.grad_a, c.grad_a, 1e-9, 1e-10));
     EXPECT_TRUE(Close(r.grad_b, c.grad_b, 1e-9, 1e-10));
@@ -155,9 +156,10 @@ TEST(PairFixtures, MatchReferenceFloat64) {
 TEST(PairFixtures, MatchReferenceFloat32) {
   for (const auto& c : pair_cases()) {
     SCOPED_TRACE(c.name + " " + c.norm + " " + c.loss);
-    const PairResult r = pair_value_and_grad(
-        ipm::parse_loss(c.loss), c.log_qa.to(torch::kFloat32), c.log_qb.to(torch::kFloat32),
-        c.prior.to(torch::kFloat32), ipm::parse_pair_normalization(c.norm));
+    const PairResult r =
+        pair_value_and_grad(ipm::parse_loss(c.loss), c.log_qa.to(torch::kFloat32),
+                            c.log_qb.to(torch::kFloat32), c.prior.to(torch::kFloat32),
+                            ipm::parse_enum<PairNormalization>(c.norm, "pair normalization"));
     EXPECT_TRUE(Close(r.value, c.value, 1e-4, 1e-4));
     EXPECT_TRUE(Close(r.grad_a, c.grad_a, 1e-4, 1e-4));
     EXPECT_TRUE(Close(r.grad_b, c.grad_b, 1e-4, 1e-4));
@@ -170,7 +172,7 @@ TEST(PairFiniteDifferences, GradientsMatchCentralDifferences) {
   for (const auto& c : pair_cases()) {
     SCOPED_TRACE(c.name + " " + c.norm + " " + c.loss);
     const LossKind kind = ipm::parse_loss(c.loss);
-    const PairNormalization norm = ipm::parse_pair_normalization(c.norm);
+    const PairNormalization norm = ipm::parse_enum<PairNormalization>(c.norm, "pair normalization");
     const PairResult r = pair_value_and_grad(kind, c.log_qa, c.log_qb, c.prior, norm);
     auto mean_loss = [&](const Tensor& a, const Tensor& b) {
       ipm::LocalNormalizer local;
@@ -319,7 +321,7 @@ TEST(PairLosses, RejectsCeAndBadShapes) {
   EXPECT_THROW(ipm::pair_loss_terms(LossKind::kRQ, q, q, torch::ones({2, 3, 4}, f64()),
                                     PairNormalization::kPosition, local),
                ipm::Error);
-  EXPECT_THROW(ipm::parse_pair_normalization("posit"), ipm::Error);
+  EXPECT_THROW(ipm::parse_enum<PairNormalization>("posit", "pair normalization"), ipm::Error);
 }
 
 // ---------------------------------------------------------------------------------------------

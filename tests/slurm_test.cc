@@ -16,11 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -203,6 +205,28 @@ TEST_F(SlurmTest, NamesMemAndConstraintAreChecked) {
   EXPECT_CONTAINS(set_error("launcher", "ssh"), "must be srun or mpirun");
   EXPECT_CONTAINS(set_error("signal_seconds", "70000"), "at most 65535");
   EXPECT_CONTAINS(set_error("partiton", "gpu"), "did you mean 'partition'");
+}
+
+// The key table is the only description of a Slurm setting: options are the keys spelled
+// as options, every row refuses an empty value naming its label, and the keys a suite may
+// hold are exactly its in_suite rows.
+TEST_F(SlurmTest, EveryKeyOfTheTableIsCheckedAndNamed) {
+  std::vector<std::string> in_suite;
+  std::set<std::string> options;
+  for (const ipm::SlurmKey& k : ipm::slurm_key_table()) {
+    SCOPED_TRACE(k.key);
+    if (k.in_suite) in_suite.push_back(k.key);
+    if (k.option) {
+      std::string expected = std::string("--") + k.key;
+      std::replace(expected.begin(), expected.end(), '_', '-');
+      EXPECT_EQ(k.option, expected);
+      EXPECT_TRUE(options.insert(k.option).second) << "option twice";
+    }
+    EXPECT_TRUE(k.in_suite || k.option) << "a setting nobody can set";
+    EXPECT_GT(std::string(k.help).size(), 3u);
+    EXPECT_CONTAINS(set_error(k.key, ""), std::string("f.toml:3: slurm.") + k.key + " = ");
+  }
+  EXPECT_EQ(ipm::slurm_keys(), in_suite);
 }
 
 TEST_F(SlurmTest, DefaultsComeFromTheSuite) {

@@ -109,6 +109,7 @@ ipm::TestHooks test_hooks_from_environment() {
   h.reverse_ranking = value("IPM_TEST_REVERSE_RANKING") == 1;
   h.stop_at_step = value("IPM_TEST_STOP_AT_STEP");
   h.fake_done_rank = value("IPM_TEST_FAKE_DONE_RANK");
+  h.step_delay_ms = value("IPM_TEST_STEP_DELAY_MS");
   return h;
 }
 

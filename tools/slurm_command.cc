@@ -15,32 +15,6 @@
 
 namespace {
 
-// (option, slurm key, help): every override is validated like the [slurm] key it replaces.
-struct Override {
-  const char* option;
-  const char* key;
-  const char* help;
-};
-const Override kOverrides[] = {
-    {"--nodes", "nodes", "Nodes (default 1)"},
-    {"--ntasks-per-node", "ntasks_per_node", "Ranks per node (default run.ranks_per_job)"},
-    {"--cpus-per-task", "cpus_per_task", "CPUs per rank (default run.threads_per_rank)"},
-    {"--gpus-per-node", "gpus_per_node",
-     "GPUs per node (default: ntasks_per_node for run.backend = \"nccl\", else none)"},
-    {"--time", "time", "Time limit: minutes, HH:MM:SS, D-HH:MM:SS ... (default 01:00:00)"},
-    {"--partition", "partition", "Partition"},
-    {"--account", "account", "Account"},
-    {"--qos", "qos", "Quality of service"},
-    {"--mem", "mem", "Memory per node, e.g. 16G"},
-    {"--constraint", "constraint", "Node features"},
-    {"--job-name", "job_name", "Job name (default: the suite's name)"},
-    {"--signal-seconds", "signal_seconds",
-     "Seconds before the time limit at which USR1 asks for a checkpoint (default 120)"},
-    {"--launcher", "launcher", "srun (default) or mpirun, inside the allocation"},
-    {"--array", "array",
-     "N: a job array of N tasks; task i trains the suite's jobs j with j % N == i"},
-};
-
 // A file name from the suite's name: letters, digits and ._- kept, anything else '_'.
 std::string file_stem(const std::string& name) {
   std::string out;
@@ -59,8 +33,9 @@ void add_slurm_command(CLI::App& parent, SlurmCommand& cmd) {
       "slurm", "Write the suite's sbatch script to OUTPUT/slurm/NAME.sbatch ([slurm] table plus "
                "these overrides); --submit also runs sbatch");
   cmd.app->add_option("SUITE", cmd.suite, "Suite file (.toml)")->required();
-  for (const Override& o : kOverrides) {
-    cmd.app->add_option(o.option, cmd.overrides[o.key], o.help);
+  // Every override is validated like the [slurm] key it replaces (slurm/slurm_spec.h).
+  for (const ipm::SlurmKey& k : ipm::slurm_key_table()) {
+    if (k.option) cmd.app->add_option(k.option, cmd.overrides[k.key], k.help);
   }
   cmd.app->add_flag("--submit", cmd.submit, "Submit the script with sbatch; print the job id");
 }
@@ -69,9 +44,9 @@ int run_slurm_command(const SlurmCommand& cmd) {
   const ipm::Suite suite = ipm::load_suite(cmd.suite);  // [slurm] values are checked here
   ipm::validate_suite(suite);                            // and every job, before queueing
   ipm::SlurmSpec spec = suite.slurm;
-  for (const Override& o : kOverrides) {
-    if (cmd.app->count(o.option) > 0) {
-      ipm::set_slurm_value(spec, o.key, cmd.overrides.at(o.key), o.option);
+  for (const ipm::SlurmKey& k : ipm::slurm_key_table()) {
+    if (k.option && cmd.app->count(k.option) > 0) {
+      ipm::set_slurm_value(spec, k.key, cmd.overrides.at(k.key), k.option);
     }
   }
   const int64_t per_job = suite.jobs.front().spec.run.ranks_per_job;

@@ -70,7 +70,7 @@ class RankingRun : public ImageTaskRun {
  public:
   RankingRun(const JobSpec& spec, const H5Split& train, int64_t n)
       : ImageTaskRun(n), prior_(spec.prior), pairs_(make_job_pairs(spec, train, n)),
-        norm_(parse_pair_normalization(spec.prior.pair_normalizer)) {}
+        norm_(spec.prior.pair_normalizer) {}
   int64_t units() const override { return pairs_->size(); }
   int64_t images_per_unit() const override { return 2; }
 

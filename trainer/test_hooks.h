@@ -17,6 +17,8 @@ struct TestHooks {
                                    // before this step of each job, counted from 0 over epochs
   int64_t fake_done_rank = -1;     // this rank of each group sees every job as DONE (only
                                    // the group's rank 0 reads DONE: jobs/run_suite.cc)
+  int64_t step_delay_ms = -1;      // every step first sleeps this long: a test that signals
+                                   // a run mid-job then cannot lose the race to a fast machine
 };
 
 }  // namespace ipm

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 #include <iostream>
 
 #include "common/error.h"
@@ -86,6 +87,9 @@ EpochSums train_epoch(StepContext& c, TaskRun& task, const std::vector<int64_t>&
   const int64_t start = sums.steps_done;
   for (int64_t s = start; s < steps; ++s) {
     if (stop_before_step(c, s, start, first_step)) break;
+    if (c.hooks.step_delay_ms > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(c.hooks.step_delay_ms));
+    }
     for (int64_t i = 0; i < c.mine.size(); ++i) {
       units[static_cast<size_t>(i)] = order[static_cast<size_t>(s * c.t.batch + c.mine.begin + i)];
     }

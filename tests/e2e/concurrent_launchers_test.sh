@@ -36,7 +36,8 @@ done
 pass "3 launchers: each job trained once, every launcher printed the complete summary"
 
 # 2. Two launchers; the first is killed with -9 while training: the second takes its job.
-"$IPM" killed.toml --progress 0 > killed1.log 2>&1 &
+# (each step of launcher 1 sleeps 20 ms: the job outlives the kill on any machine)
+IPM_TEST_STEP_DELAY_MS=20 "$IPM" killed.toml --progress 0 > killed1.log 2>&1 &
 p1=$!
 for _ in $(seq 600); do
   ls runs/killed/jobs/*/metrics.jsonl > /dev/null 2>&1 && break

@@ -45,7 +45,8 @@ same_as_ref hook
 pass "stop at step 10 of epoch 2 on one rank, resume: identical metrics and parameters"
 
 # 2. A real SIGUSR1 to mpirun while the second job trains: exit 75, the rerun finishes.
-"${MPIRUN[@]}" -np 2 "$IPM" sig.toml --progress 0 > sig1.log 2>&1 &
+# (steps sleep 50 ms: 1.5 s an epoch, so the signal lands mid-job on any machine)
+"${MPIRUN[@]}" -np 2 -x IPM_TEST_STEP_DELAY_MS=50 "$IPM" sig.toml --progress 0 > sig1.log 2>&1 &
 pid=$!
 for _ in $(seq 600); do
   [ -e runs/sig/jobs/loss=qr/DONE ] && [ -s runs/sig/jobs/loss=rq/metrics.jsonl ] && break

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Ctrl-C is a graceful stop: the first SIGINT checkpoints at the next step (exit 75, "Ctrl-C
 # again to abort"), the rerun resumes to metrics and parameters identical to an
-# uninterrupted run, on 1 and on 2 ranks; a second SIGINT kills at once. (A terminal's
+# uninterrupted run, on 1 and on 2 ranks; a second SIGINT kills at once. The interrupted
+# runs sleep before each step (IPM_TEST_STEP_DELAY_MS) so the signals land mid-job and
+# mid-step however fast the machine trains. (A terminal's
 # Ctrl-C reaches every process of the foreground group; mpirun puts each rank in a group
 # of its own, so the 2-rank case signals the ranks themselves.)
 source "$(dirname "$0")/lib.sh"
@@ -30,11 +32,11 @@ same_as() {  # same_as REF NAME
     fail "$2: parameters differ from the uninterrupted run's"
 }
 for s in ref1:1 int1:1 ref2:2 int2:2; do suite "${s%:*}" "${s#*:}"; done
-suite twice 1 480  # steps of a few tenths of a second: the second Ctrl-C comes mid-step
+suite twice 1 480  # 2 steps an epoch, each 300 ms or more: the second Ctrl-C comes mid-step
 
 # 1 rank: one Ctrl-C.
 "$IPM" ref1.toml --progress 0 > ref1.log 2>&1 || fail "ref1: $(tail -n 5 ref1.log)"
-"$IPM" int1.toml --progress 0 > int1.log 2>&1 &
+IPM_TEST_STEP_DELAY_MS=50 "$IPM" int1.toml --progress 0 > int1.log 2>&1 &
 pid=$!
 wait_first_epoch int1 "$pid"
 kill -INT "$pid"
@@ -50,7 +52,7 @@ pass "1 rank: Ctrl-C checkpoints, exit 75, the rerun ends identical to an uninte
 
 # A second Ctrl-C aborts at once: killed by SIGINT, no checkpoint of this moment. (Apart in
 # time: two pending SIGINTs would merge into one.)
-"$IPM" twice.toml --progress 0 > twice.log 2>&1 &
+IPM_TEST_STEP_DELAY_MS=300 "$IPM" twice.toml --progress 0 > twice.log 2>&1 &
 pid=$!
 wait_first_epoch twice "$pid"
 kill -INT "$pid"
@@ -65,7 +67,7 @@ pass "two Ctrl-C: killed at once (exit 130)"
 
 # 2 ranks: Ctrl-C reaching both ranks.
 "${MPIRUN[@]}" -np 2 "$IPM" ref2.toml --progress 0 > ref2.log 2>&1 || fail "ref2: $(tail -n 5 ref2.log)"
-"${MPIRUN[@]}" -np 2 "$IPM" int2.toml --progress 0 > int2.log 2>&1 &
+"${MPIRUN[@]}" -np 2 -x IPM_TEST_STEP_DELAY_MS=50 "$IPM" int2.toml --progress 0 > int2.log 2>&1 &
 pid=$!
 wait_first_epoch int2 "$pid"
 kill -INT $(pgrep -P "$pid")

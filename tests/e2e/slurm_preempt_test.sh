@@ -4,7 +4,9 @@
 # trains. The batch shell forwards USR1 through srun to both ranks, they checkpoint mid-epoch
 # and exit 75, the script runs `scontrol requeue`, and the requeued job (its BeginTime delay
 # lifted by slurm_wait_job) resumes, skips the DONE job and ends with the same metrics and
-# parameters as an uninterrupted srun of the suite.
+# parameters as an uninterrupted srun of the suite. Each step of the submitted run sleeps
+# 100 ms (IPM_TEST_STEP_DELAY_MS, exported through sbatch and srun): 3 s per epoch, so the
+# signal lands mid-job however fast the machine trains.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/slurm_lib.sh"
 d=$(test_dir slurm_preempt)
@@ -20,7 +22,7 @@ suite pre
 slurm_start
 timeout 120 srun --mpi=pmix -n 2 "$IPM" ref.toml --progress 0 > ref.log 2>&1 ||
   fail "uninterrupted srun: $(tail -n 5 ref.log)"
-out=$("$IPM" slurm pre.toml --submit) || fail "ipm-dist slurm --submit: $out"
+out=$(IPM_TEST_STEP_DELAY_MS=100 "$IPM" slurm pre.toml --submit) || fail "ipm-dist slurm --submit: $out"
 id=$(sed -n 's/^submitted batch job //p' <<< "$out")
 log=$(sed -n 's/^log: //p' <<< "$out")
 for _ in $(seq 600); do

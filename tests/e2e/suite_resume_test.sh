@@ -17,7 +17,8 @@ suite killed
 "${MPIRUN[@]}" -np 2 "$IPM" whole.toml > whole.log
 
 count() { find runs/killed/jobs -name "$1" 2>/dev/null | wc -l || true; }
-"${MPIRUN[@]}" -np 2 "$IPM" killed.toml > killed1.log 2>&1 &
+# (steps sleep 30 ms, about 0.7 s a job: the kill lands mid-suite on any machine)
+"${MPIRUN[@]}" -np 2 -x IPM_TEST_STEP_DELAY_MS=30 "$IPM" killed.toml > killed1.log 2>&1 &
 launcher=$!
 for _ in $(seq 600); do  # until 2 jobs are DONE and another is part-way (has a checkpoint)
   [ "$(count DONE)" -ge 2 ] && [ "$(count checkpoint.pt)" -gt "$(count DONE)" ] && break
