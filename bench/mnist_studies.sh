@@ -11,13 +11,17 @@
 #              examples/mnist-batch-ema.toml (RQ, batch 32, 8, 2, 1 rank, ema)
 #   global     examples/mnist-batch-global.toml under mpirun -np 4 (RANKS=4 to change)
 #   ranking    examples/mnist-ranking.toml: RQ, QR from 30,000 ranked pairs
+#   fast       examples/mnist-rq-fast.toml: RQ, k = 1, Adam lr 1e-3 (the paper: 1e-4); prints
+#              test accuracy per epoch
 #   reference  RQ and CE at k = 1, batch 256 and 32, ipm-dist and tools/reference/ipm_reference.py
 #              (the paper's Fig. 2 loop) on the same data/mnist.h5, side by side
 # DRY_RUN=1 only lists each suite's jobs (ipm-dist run --dry-run) and trains nothing.
+# BATCHES="256 8 2" and LOSSES="rq" replace a suite's "train.batch" / "train.loss" sweep (where
+# it has one), to run a few rows of Table B.1 when all of them do not fit.
 # Results go to ${WORK:-runs/mnist-studies}/<suite>/ (a rerun resumes: finished jobs stay).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-usage="bench/mnist_studies.sh fig3|batch|global|ranking|reference [EPOCHS] [SEEDS] [BUILD_DIR]"
+usage="bench/mnist_studies.sh fig3|batch|global|ranking|fast|reference [EPOCHS] [SEEDS] [BUILD_DIR]"
 study=${1:?usage: $usage}
 epochs=${2:-5}
 seeds=${3:-0 1 2}
@@ -30,17 +34,21 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mkdir -p "$work"
 dry=${DRY_RUN:+--dry-run}
 
+# "a b c" -> a, b, c (a TOML array's body); QUOTE=1 quotes each item.
+list() { echo "$1" | tr -s ' ' '\n' | sed '/^$/d' | sed "${QUOTE:+s/.*/\"&\"/}" | paste -sd, | sed 's/,/, /g'; }
+
 # suite EXAMPLE NAME [sed expressions...]: examples/EXAMPLE.toml as WORK/NAME.toml, writing
-# to WORK/NAME, with our data, epochs and seeds.
+# to WORK/NAME, with our data, epochs, seeds, and BATCHES / LOSSES when given.
 suite() {
-  local example=$1 name=$2 seed_list
+  local example=$1 name=$2 over=()
   shift 2
-  seed_list=$(echo "$seeds" | tr -s ' ' ',' | sed 's/^,//; s/,$//')
+  [ -z "${BATCHES:-}" ] || over+=(-e "s|^\"train.batch\" = .*|\"train.batch\" = [$(list "$BATCHES")]|")
+  [ -z "${LOSSES:-}" ] || over+=(-e "s|^\"train.loss\" = .*|\"train.loss\" = [$(QUOTE=1 list "$LOSSES")]|")
   sed -e "s|^file = .*|file = \"$data\"|" -e "s|^output = .*|output = \"$work/$name\"|" \
       -e "s|^name = .*|name = \"$name\"|" \
       -e "s|^epochs = .*|epochs = $epochs|" \
-      -e "s|^\"train.seed\" = .*|\"train.seed\" = [$seed_list]|" \
-      "$@" "$here/examples/$example.toml" > "$work/$name.toml"
+      -e "s|^\"train.seed\" = .*|\"train.seed\" = [$(list "$seeds")]|" \
+      "${over[@]}" "$@" "$here/examples/$example.toml" > "$work/$name.toml"
   echo "$work/$name.toml"
 }
 
@@ -60,6 +68,14 @@ case $study in
     "$ipm" run $dry "$f"
     [ -n "$dry" ] || "$ipm" report "$work/mnist-$study" > /dev/null
     table "$work/mnist-$study" ;;
+  fast)
+    f=$(suite mnist-rq-fast mnist-rq-fast)
+    "$ipm" run $dry "$f"
+    table "$work/mnist-rq-fast"
+    [ -n "$dry" ] || for m in "$work"/mnist-rq-fast/jobs/*/metrics.jsonl; do
+      echo "test accuracy per epoch ($(basename "$(dirname "$m")")):"
+      grep -o '"test_acc": [0-9.]*' "$m" | awk '{ printf "%.4f ", $2 } END { print "" }'
+    done ;;
   batch)
     for s in mnist-batch-local mnist-batch-ema; do
       f=$(suite "$s" "$s")
@@ -67,7 +83,8 @@ case $study in
       table "$work/$s"
     done ;;
   global)
-    f=$(suite mnist-batch-global mnist-batch-global)
+    f=$(suite mnist-batch-global mnist-batch-global \
+              -e "s|^ranks_per_job = [0-9]*|ranks_per_job = ${RANKS:-4}|")
     mpirun --oversubscribe -np "${RANKS:-4}" "$ipm" run $dry "$f"
     table "$work/mnist-batch-global" ;;
   reference)
@@ -94,6 +111,6 @@ case $study in
       printf "%-40s %s\n" "$(basename "$out" .jsonl)" \
         "$(tail -n 1 "$out" | grep -o '"\(test_acc\|peak_test_acc\)": [0-9.]*' | tr '\n' ' ')"
     done ;;
-  *) echo "mnist_studies: unknown study '$study' (fig3, batch, global, ranking, reference)" >&2
+  *) echo "mnist_studies: unknown study '$study' (fig3, batch, global, ranking, fast, reference)" >&2
      exit 2 ;;
 esac
