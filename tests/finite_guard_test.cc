@@ -15,6 +15,7 @@
 #include "io/split_check.h"
 #include "tests/test_util.h"  // ErrorOf, EXPECT_CONTAINS
 #include "trainer/finite_guard.h"
+#include "trainer/lagged_loss.h"
 #include "trainer/trainer.h"
 
 namespace ipm {
@@ -69,6 +70,9 @@ TEST(FiniteGuard, NamesEpochStepRankAndCauseOfANonFiniteLoss) {
   FiniteGuard g(10, "train.lr = 0.5");
   g.note_step(1.0, 1, 3, 4);
   g.note_step(std::numeric_limits<double>::quiet_NaN(), 1, 3, 5);
+  // The driver notes losses one step late, so the next step may be noted before the group
+  // agrees: the first bad step is still the one named.
+  g.note_step(std::numeric_limits<double>::quiet_NaN(), 1, 3, 6);
   try {
     g.agree(comm, false);
     FAIL() << "no JobFailed";
@@ -78,6 +82,20 @@ TEST(FiniteGuard, NamesEpochStepRankAndCauseOfANonFiniteLoss) {
     EXPECT_CONTAINS(m, "epoch 3, step 5 on rank 0");
     EXPECT_CONTAINS(m, "train.lr = 0.5");
   }
+}
+
+// The driver's one-step-late read of a step's loss (the GPU path, a pinned copy and an
+// event, needs a GPU: on the CPU the value is held as is).
+TEST(LaggedLoss, GivesBackTheValueAndStepPutLastOnce) {
+  ipm::LaggedLoss l;
+  EXPECT_TRUE(l.empty());
+  l.put(torch::tensor(2.5, torch::kFloat64), 7);
+  EXPECT_FALSE(l.empty());
+  EXPECT_EQ(l.step(), 7);
+  EXPECT_EQ(l.take(), 2.5);
+  EXPECT_TRUE(l.empty());
+  l.put(torch::tensor(std::numeric_limits<float>::infinity()), 8);
+  EXPECT_TRUE(std::isinf(l.take()));
 }
 
 TEST(FiniteGuard, ADivergedLossOrNonFiniteParametersFail) {

@@ -15,6 +15,9 @@ FiniteGuard::FiniteGuard(int64_t num_classes, std::string hint)
       hint_(std::move(hint)) {}
 
 void FiniteGuard::note_step(double share, int ranks, int64_t epoch, int64_t step) {
+  // The first bad step is the one to name: the driver notes a step's loss one step late, so
+  // another step may be noted before the group agrees.
+  if (nonfinite_ || diverged_) return;
   epoch_ = epoch;
   step_ = step;
   const double mean = share * ranks;

@@ -35,9 +35,9 @@ class FiniteGuard {
 
   double bound() const { return bound_; }  // the divergence threshold on a step's mean loss
 
-  // After each step (local, free: the loss was read anyway). share: this rank's share of
-  // the global batch loss; ranks: the group size (share · ranks is this rank's mean).
-  // step counts from 1 within the epoch.
+  // After each step (local: the loss is read one step late, trainer/trainer.cc). share: this
+  // rank's share of the global batch loss; ranks: the group size (share · ranks is this
+  // rank's mean). step counts from 1 within the epoch; the first bad one is named.
   void note_step(double share, int ranks, int64_t epoch, int64_t step);
 
   // After an epoch: its mean loss and the parameters' norm (both the same on every rank).

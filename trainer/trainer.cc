@@ -17,6 +17,7 @@
 #include "trainer/batch_slicer.h"
 #include "trainer/checkpoint.h"
 #include "trainer/finite_guard.h"
+#include "trainer/lagged_loss.h"
 #include "trainer/normalizer_factory.h"
 #include "trainer/step_context.h"
 #include "trainer/stop_request.h"
@@ -111,18 +112,35 @@ EpochSums train_epoch(StepContext& c, TaskRun& task, const std::vector<int64_t>&
   // step would wait for that step to finish before the next could be queued. Float64 adds
   // in the same order as the doubles they replace, so the metrics are bit-identical.
   torch::Tensor acc = torch::tensor(sums.values, torch::kFloat64).to(c.comm.device());
+  // The finite guard reads each step's loss one step late, once the next step is queued,
+  // and without waiting for that one (trainer/lagged_loss.h): on a GPU the host keeps a step
+  // ahead. A bad step is still named and fails the job before anything is saved: its loss is
+  // noted before the group's next-but-one agreement, and the loop's last loss before the
+  // agreement that precedes any checkpoint (below on a stop; train_job's at the epoch end).
+  LaggedLoss unread;
+  const auto note_unread = [&] {
+    if (unread.empty()) return;
+    const int64_t step = unread.step();
+    c.guard->note_step(unread.take(), c.comm.size(), c.epoch, step);
+  };
+  bool stopped = false;
   for (int64_t s = start; s < steps; ++s) {
-    if (stop_before_step(c, s, start, first_step)) break;
+    if (stop_before_step(c, s, start, first_step)) {
+      stopped = true;
+      break;
+    }
     if (c.hooks.step_delay_ms > 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(c.hooks.step_delay_ms));
     }
     const torch::Tensor loss = task.step(c, reader.next(), acc);
-    // The one read per step: the finite guard must see this step's loss before the group
-    // agrees to take the next one, so that a NaN fails the job at its step and no checkpoint
-    // is written after it (trainer/finite_guard.h).
-    c.guard->note_step(loss.item<double>(), c.comm.size(), c.epoch, s + 1);
+    note_unread();  // the previous step's, now that this one is queued
+    unread.put(loss, s + 1);
     sums.steps_done = s + 1;
   }
+  note_unread();
+  // A stop agreed before the last step's loss was noted: agree once more (every rank of the
+  // group stopped at the same step), so that a bad last step throws before the checkpoint.
+  if (stopped && sums.steps_done > start) c.guard->agree(c.comm, true);
   const torch::Tensor host = acc.cpu();
   sums.values.assign(host.data_ptr<double>(), host.data_ptr<double>() + host.numel());
   sums.read_wait_s = reader.wait_s();
