@@ -1,6 +1,9 @@
 #include "common/text.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -136,6 +139,17 @@ double json_number_field(const std::string& line, const std::string& key,
   const double v = std::strtod(start, &end);
   if (end == start) throw Error(where + ": \"" + key + "\" is not a number in '" + line + "'");
   return v;
+}
+
+void print_error_line(const std::string& line) {
+  const std::string s = line + "\n";
+  size_t done = 0;
+  while (done < s.size()) {
+    const ssize_t n = ::write(STDERR_FILENO, s.data() + done, s.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // stderr is gone: nothing better to do with an error message
+    done += static_cast<size_t>(n);
+  }
 }
 
 }  // namespace ipm

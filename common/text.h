@@ -1,6 +1,6 @@
 // Small text helpers for messages and output files.
 // defines: ipm::edit_distance, ipm::nearest, ipm::join, ipm::json_number, ipm::json_string,
-//          ipm::json_number_field
+//          ipm::json_number_field, ipm::print_error_line
 #pragma once
 
 #include <string>
@@ -31,5 +31,10 @@ std::string json_string(const std::string& s);
 // The number after "key": in one line of JSON that we wrote (a flat object of numbers and
 // strings); throws ipm::Error naming `where` and the key when it is missing or not a number.
 double json_number_field(const std::string& line, const std::string& key, const std::string& where);
+
+// Writes `line` and a newline to stderr in one write(): the ranks of a job share one log
+// (mpirun and srun merge their output), and a line written in pieces can be cut by another
+// rank's output (std::cerr is unbuffered: every << is a write of its own).
+void print_error_line(const std::string& line);
 
 }  // namespace ipm

@@ -169,11 +169,11 @@ SuiteOutcome run_suite(const Suite& suite, Communicator& comm, WorkCounter& coun
       ++out.trained;
     } catch (const JobFailed& e) {  // every rank of the group threw it at the same step
       out.failures.push_back(job.spec.name + ": " + e.what());
-      if (lead) std::cerr << "ipm-dist: job " << job.spec.name << " failed: " << e.what() << "\n";
+      if (lead) print_error_line("ipm-dist: job " + job.spec.name + " failed: " + e.what());
     } catch (const Error& e) {
       if (comm.size() > 1) throw;
       out.failures.push_back(job.spec.name + ": " + e.what());
-      if (lead) std::cerr << "ipm-dist: job " << job.spec.name << " failed: " << e.what() << "\n";
+      if (lead) print_error_line("ipm-dist: job " + job.spec.name + " failed: " + e.what());
     }
     return true;
   };

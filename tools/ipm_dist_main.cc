@@ -14,6 +14,7 @@
 #include "common/blas_check.h"
 #include "common/error.h"
 #include "common/process_tuning.h"
+#include "common/text.h"
 #include "dist/communicator.h"
 #include "dist/group_communicator.h"
 #include "dist/launch_check.h"
@@ -91,7 +92,7 @@ ipm::GroupBackend group_backend(
   torch::Tensor first = torch::tensor({g.choice.note_is_news ? -int64_t{world.rank()} : none});
   world.allreduce_max(first);
   if (first.item<int64_t>() == -int64_t{world.rank()} && !g.choice.note.empty()) {
-    std::cerr << "ipm-dist: " << g.choice.note << "\n";
+    ipm::print_error_line("ipm-dist: " + g.choice.note);
   }
   return g;
 }
@@ -133,9 +134,9 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
   check_same_suite(suite, world);
   ipm::validate_suite(suite);  // every job, before any trains
   if (world.rank() == 0 && ipm::is_reference_blas(ipm::sgemm_library())) {
-    std::cerr << "ipm-dist: warning: matrix products use the reference BLAS ("
-              << ipm::sgemm_library() << "), 25-100x slower than OpenBLAS: install "
-              << "libopenblas0-pthread (scripts/install-deps.sh)\n";
+    ipm::print_error_line("ipm-dist: warning: matrix products use the reference BLAS (" +
+                          ipm::sgemm_library() + "), 25-100x slower than OpenBLAS: install " +
+                          "libopenblas0-pthread (scripts/install-deps.sh)");
   }
   if (dry_run) {  // lists jobs on rank 0; no collective follows, so any rank count will do
     ipm::LocalWorkCounter unused;
@@ -176,7 +177,7 @@ int run_command(const std::string& file, bool dry_run, int progress_s,
               << " already done, " << counts[2].item<int64_t>() << " failed; results in "
               << suite.output.string() << "\n";
   }
-  for (const auto& f : out.failures) std::cerr << "ipm-dist: failed job " << f << "\n";
+  for (const auto& f : out.failures) ipm::print_error_line("ipm-dist: failed job " + f);
   return counts[2].item<int64_t>() == 0 ? 0 : 1;
 }
 
@@ -338,10 +339,10 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     if (mpi && mpi->world_size() > 1) {
       // The other ranks may be waiting in a collective: take the whole job down now.
-      std::cerr << "ipm-dist: rank " << rank << ": error: " << e.what() << std::endl;
+      ipm::print_error_line("ipm-dist: rank " + std::to_string(rank) + ": error: " + e.what());
       ipm::MpiRuntime::abort(1);
     }
-    std::cerr << "ipm-dist: error: " << e.what() << "\n";
+    ipm::print_error_line(std::string("ipm-dist: error: ") + e.what());
     return 1;
   }
   return 2;
