@@ -1,7 +1,7 @@
 // The order in which an epoch visits a split's units (rows, or pairs for ranking jobs).
 // defines: ipm::OrderKind, ipm::EpochOrderSpec, ipm::epoch_order
 //
-// exact    today's global permutation: every unit anywhere in the split may follow any
+// exact    the global permutation: every unit anywhere in the split may follow any
 //          other, so a split read from the file (preload = "never") pulls a whole HDF5
 //          chunk into the chunk cache for nearly every row once the split outgrows it.
 // chunked  chunk-aware ("quasi-random", as FFCV's order and WebDataset's shuffle buffer):
