@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/text.h"  // join
 
 namespace ipm {
 namespace {
@@ -12,12 +13,6 @@ namespace {
 constexpr const char* kFix =
     "run one rank per GPU: srun --gpus-per-task=1 (or --gpu-bind=single:1), or "
     "--ntasks-per-node equal to --gpus-per-node; under mpirun, -npernode = GPUs per node";
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
-}
 
 }  // namespace
 
@@ -27,7 +22,7 @@ std::vector<int> assign_gpus(const std::vector<RankGpus>& ranks) {
   std::map<std::pair<std::string, std::string>, std::vector<size_t>> sets;
   for (size_t i = 0; i < ranks.size(); ++i) {
     if (ranks[i].bus_ids.empty()) continue;
-    sets[{ranks[i].node, join(ranks[i].bus_ids)}].push_back(i);
+    sets[{ranks[i].node, join(ranks[i].bus_ids, ",")}].push_back(i);
   }
   for (const auto& [key, members] : sets) {
     const size_t n = ranks[members.front()].bus_ids.size();
@@ -48,10 +43,11 @@ std::vector<int> assign_gpus(const std::vector<RankGpus>& ranks) {
     if (device[i] < 0) continue;
     const std::string& bus = ranks[i].bus_ids[static_cast<size_t>(device[i])];
     const auto [it, fresh] = taken.emplace(std::make_pair(ranks[i].node, bus), i);
-    IPM_CHECK(fresh, "ranks " << ranks[it->second].rank << " and " << ranks[i].rank
-                              << " on node " << ranks[i].node << " would both use GPU " << bus
-                              << " (their visible GPUs overlap: " << join(ranks[it->second].bus_ids)
-                              << " and " << join(ranks[i].bus_ids) << "); " << kFix);
+    IPM_CHECK(fresh,
+              "ranks " << ranks[it->second].rank << " and " << ranks[i].rank << " on node "
+                       << ranks[i].node << " would both use GPU " << bus
+                       << " (their visible GPUs overlap: " << join(ranks[it->second].bus_ids, ",")
+                       << " and " << join(ranks[i].bus_ids, ",") << "); " << kFix);
   }
   return device;
 }
