@@ -79,6 +79,16 @@ table() {
   done
 }
 
+# Test accuracy per epoch of each job under DIR.
+curves() {
+  local m
+  shopt -s nullglob
+  for m in "$1"/jobs/*/metrics.jsonl; do
+    echo "test accuracy per epoch ($(basename "$(dirname "$m")")):"
+    grep -o '"test_acc": [0-9.]*' "$m" | awk '{ printf "%.4f ", $2 } END { print "" }'
+  done
+}
+
 case $study in
   fig3 | ranking)
     f=$(suite "mnist-$study" "mnist-$study")
@@ -89,10 +99,7 @@ case $study in
     f=$(suite mnist-rq-fast mnist-rq-fast)
     "$ipm" run $dry "$f"
     table "$work/mnist-rq-fast"
-    [ -n "$dry" ] || for m in "$work"/mnist-rq-fast/jobs/*/metrics.jsonl; do
-      echo "test accuracy per epoch ($(basename "$(dirname "$m")")):"
-      grep -o '"test_acc": [0-9.]*' "$m" | awk '{ printf "%.4f ", $2 } END { print "" }'
-    done ;;
+    [ -n "$dry" ] || curves "$work/mnist-rq-fast" ;;
   batch)
     for s in mnist-batch-local mnist-batch-ema; do
       f=$(suite "$s" "$s")
@@ -107,13 +114,11 @@ case $study in
         [ -z "${ONLY:-}" ] || [ "$s" = "mnist-batch-$ONLY" ] || continue
         f=$(BATCHES=$b LR=$lr suite "$s" "$s-b$b")
         "$ipm" run $dry "$f"
-        [ -n "$dry" ] || "$ipm" report "$work/$s-b$b" > /dev/null   # mean +- std over seeds
+        [ -n "$dry" ] && continue
+        "$ipm" report "$work/$s-b$b" > /dev/null   # mean +- std over seeds: summary.md
+        table "$work/$s-b$b"
+        curves "$work/$s-b$b"
       done
-    done
-    [ -n "$dry" ] || for m in "$work"/mnist-batch-*-b*/jobs/*/metrics.jsonl; do
-      job=$(basename "$(dirname "$(dirname "$(dirname "$m")")")")/$(basename "$(dirname "$m")")
-      printf "%-50s %s\n" "$job" "$(tail -n 1 "$m" | grep -o '"\(test_acc\|peak_test_acc\)": [0-9.]*' | tr '\n' ' ')"
-      grep -o '"test_acc": [0-9.]*' "$m" | awk '{ printf "%.4f ", $2 } END { print "" }'
     done ;;
   global)
     f=$(suite mnist-batch-global mnist-batch-global \
